@@ -1,0 +1,69 @@
+/**
+ * The gateway's request path, in order: request log → configuration → health → auth → the
+ * inbound protocol's routes. Every error, wherever thrown, is rendered once in `onError`, in
+ * the shape of the protocol the client speaks.
+ */
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { loadConfiguration, type Configuration } from "./configuration/configuration";
+import { GatewayError, toGatewayError } from "./errors/gateway-error";
+import { openAiErrorResponse } from "./errors/render-openai-error";
+import type { GatewayEnv } from "./gateway-env";
+import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
+import { gatewayAuth } from "./middleware/gateway-auth";
+import { requestLog } from "./middleware/request-log";
+import { createUpstream, type ResponsesUpstream } from "./upstream/responses-upstream";
+
+export const app = new Hono<GatewayEnv>();
+
+app.use("*", requestLog());
+app.use("*", configuration());
+app.get("/health", (context) => context.json({ status: "ok", upstream: context.get("upstream").kind }));
+app.use("*", gatewayAuth());
+app.route("/", responsesRoutes);
+
+// A known path with the wrong method is a 405, not a 404.
+const knownPaths = responsesBasePaths.flatMap((base) => [`${base}/responses`, `${base}/responses/compact`, `${base}/models`]);
+for (const path of [...knownPaths, "/health"]) {
+  app.all(path, () => {
+    throw new GatewayError("method_not_allowed", "This method is not allowed on this path.");
+  });
+}
+
+app.notFound((context) => renderError(context, new GatewayError("not_found", `No route for ${context.req.method} ${new URL(context.req.url).pathname}.`)));
+app.onError((error, context) => renderError(context, toGatewayError(error)));
+
+function renderError(context: Context<GatewayEnv>, error: GatewayError): Response {
+  const log = context.get("log");
+  if (log) {
+    log.errorKind = error.kind;
+    if (error.upstreamStatus !== undefined) log.upstreamStatus = error.upstreamStatus;
+  }
+  if (error.kind === "internal") {
+    console.error(JSON.stringify({ level: "error", request_id: log?.requestId, message: "unhandled error", error: describe(error.cause) }));
+  }
+  return openAiErrorResponse(error);
+}
+
+/** An error's name and message for the log; upstream secrets never reach error objects. */
+function describe(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
+
+function configuration(): MiddlewareHandler<GatewayEnv> {
+  return async function configurationMiddleware(context, next) {
+    const loaded = loadConfiguration(context.env ?? {});
+    context.set("configuration", loaded);
+    context.set("upstream", upstreamFor(loaded));
+    await next();
+  };
+}
+
+const upstreams = new WeakMap<Configuration, ResponsesUpstream>();
+function upstreamFor(configuration: Configuration): ResponsesUpstream {
+  let upstream = upstreams.get(configuration);
+  if (!upstream) {
+    upstream = createUpstream(configuration.upstream);
+    upstreams.set(configuration, upstream);
+  }
+  return upstream;
+}

@@ -1,0 +1,134 @@
+/**
+ * Configuration from Worker vars and secrets (locally `.dev.vars`), validated once per
+ * environment object with zod. An invalid value fails every request with a 500 that names the
+ * variable and the problem, never the value (a secret may sit in the wrong variable).
+ */
+import { z } from "zod";
+import { GatewayError } from "../errors/gateway-error";
+
+const mebibyte = 1024 * 1024;
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const positiveInteger = (fallback: number) =>
+  z.preprocess(
+    (value) => (value === undefined || value === "" ? fallback : Number(value)),
+    z.number({ error: "must be a number" }).int("must be a whole number").positive("must be greater than zero"),
+  );
+
+const environmentSchema = z.object({
+  UPSTREAM_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.openai.com/v1" })
+      .optional(),
+  ),
+  UPSTREAM_API_KEY: optionalText,
+  UPSTREAM_KIND: optionalText.pipe(
+    z.enum(["openai", "chatgpt"], { error: "must be 'openai' or 'chatgpt'" }).default("openai"),
+  ),
+  UPSTREAM_ACCOUNT_ID: optionalText,
+  GATEWAY_KEYS: optionalText,
+  MAX_BODY_BYTES: positiveInteger(32 * mebibyte),
+  STREAM_IDLE_TIMEOUT_MS: positiveInteger(300_000),
+  KEEPALIVE_INTERVAL_MS: positiveInteger(15_000),
+});
+
+export type UpstreamKind = "openai" | "chatgpt" | "mock";
+
+export interface UpstreamConfiguration {
+  kind: UpstreamKind;
+  /** Base URL without a trailing slash; the gateway calls `${baseUrl}/responses`. */
+  baseUrl: string;
+  apiKey: string | undefined;
+  accountId: string | undefined;
+}
+
+export interface Configuration {
+  upstream: UpstreamConfiguration;
+  /** Keys clients must present; empty means the gateway is open. */
+  gatewayKeys: string[];
+  maxBodyBytes: number;
+  streamIdleTimeoutMs: number;
+  keepaliveIntervalMs: number;
+}
+
+export const mockBaseUrl = "mock://turnpike";
+
+export function parseConfiguration(environment: Record<string, unknown>): Configuration {
+  const parsed = environmentSchema.safeParse(pickStrings(environment));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new GatewayError("configuration", `Gateway configuration is invalid: ${problems.join("; ")}.`);
+  }
+  const values = parsed.data;
+  if (values.UPSTREAM_KIND === "chatgpt" && values.UPSTREAM_URL && !values.UPSTREAM_ACCOUNT_ID) {
+    throw new GatewayError(
+      "configuration",
+      "Gateway configuration is invalid: UPSTREAM_ACCOUNT_ID is required when UPSTREAM_KIND is 'chatgpt'.",
+    );
+  }
+  const gatewayKeys = (values.GATEWAY_KEYS ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter(Boolean);
+  return {
+    upstream: values.UPSTREAM_URL
+      ? {
+          kind: values.UPSTREAM_KIND,
+          baseUrl: values.UPSTREAM_URL.replace(/\/+$/, ""),
+          apiKey: values.UPSTREAM_API_KEY,
+          accountId: values.UPSTREAM_ACCOUNT_ID,
+        }
+      : { kind: "mock", baseUrl: mockBaseUrl, apiKey: undefined, accountId: undefined },
+    gatewayKeys,
+    maxBodyBytes: values.MAX_BODY_BYTES,
+    streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,
+    keepaliveIntervalMs: values.KEEPALIVE_INTERVAL_MS,
+  };
+}
+
+/** Only the variables the schema knows, so bindings (Durable Objects…) never reach zod. */
+function pickStrings(environment: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(environmentSchema.shape)) {
+    const value = environment[name];
+    if (typeof value === "string" || typeof value === "number") picked[name] = String(value);
+  }
+  return picked;
+}
+
+const cache = new WeakMap<object, Configuration | GatewayError>();
+let warnedAboutOpenGateway = false;
+
+/** Parsed once per environment object (one per isolate in production). */
+export function loadConfiguration(environment: object): Configuration {
+  let entry = cache.get(environment);
+  if (!entry) {
+    try {
+      entry = parseConfiguration(environment as Record<string, unknown>);
+      announce(entry);
+    } catch (error) {
+      entry = error instanceof GatewayError ? error : new GatewayError("configuration", "Gateway configuration is invalid.");
+      console.error(JSON.stringify({ level: "error", message: entry.message }));
+    }
+    cache.set(environment, entry);
+  }
+  if (entry instanceof GatewayError) throw entry;
+  return entry;
+}
+
+function announce(configuration: Configuration): void {
+  if (configuration.gatewayKeys.length === 0 && !warnedAboutOpenGateway) {
+    warnedAboutOpenGateway = true;
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        message: "GATEWAY_KEYS is not set: the gateway accepts requests without a key. Set it before deploying.",
+      }),
+    );
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * One structured JSON log line per request: what happened, how long it took, what it cost.
+ * No bodies, no headers, no secrets. For streams the line is written when the stream ends,
+ * so that it carries the terminal event, time to first byte and token usage.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { GatewayEnv } from "../gateway-env";
+import { isRecord } from "../streams/responses-event";
+import { newStreamOutcome, type StreamOutcome } from "../streams/supervise-responses-events";
+
+export class RequestLog {
+  readonly requestId = crypto.randomUUID();
+  readonly startedAt = Date.now();
+  readonly outcome: StreamOutcome = newStreamOutcome();
+  route = "";
+  model: string | undefined;
+  status: number | undefined;
+  upstreamStatus: number | undefined;
+  errorKind: string | undefined;
+  /** Extra fields later layers add (session mode, account…). */
+  readonly extra: Record<string, string | number | boolean | undefined> = {};
+  #streaming = false;
+  #written = false;
+
+  /** The response is a stream: write the line when it settles, not when the handler returns. */
+  deferToStreamEnd(): void {
+    this.#streaming = true;
+  }
+
+  get streaming(): boolean {
+    return this.#streaming;
+  }
+
+  /** The response stream ended: write the line if it was deferred to this point. */
+  streamSettled(): void {
+    if (this.#streaming) this.write();
+  }
+
+  write(): void {
+    if (this.#written) return;
+    this.#written = true;
+    const outcome = this.outcome;
+    const response = isRecord(outcome.terminalPayload) ? outcome.terminalPayload.response : undefined;
+    const usage = isRecord(response) && isRecord(response.usage) ? response.usage : undefined;
+    console.log(
+      JSON.stringify({
+        level: "info",
+        request_id: this.requestId,
+        route: this.route,
+        model: this.model,
+        status: this.status,
+        upstream_status: this.upstreamStatus,
+        ttfb_ms: outcome.firstEventAt === undefined ? undefined : outcome.firstEventAt - this.startedAt,
+        duration_ms: Date.now() - this.startedAt,
+        terminal: outcome.terminalType,
+        error: this.errorKind ?? outcome.failure?.kind,
+        input_tokens: usage?.input_tokens,
+        cached_tokens: isRecord(usage?.input_tokens_details) ? usage.input_tokens_details.cached_tokens : undefined,
+        output_tokens: usage?.output_tokens,
+        ...this.extra,
+      }),
+    );
+  }
+}
+
+export function requestLog(): MiddlewareHandler<GatewayEnv> {
+  return async function requestLogMiddleware(context, next) {
+    const log = new RequestLog();
+    log.route = `${context.req.method} ${new URL(context.req.url).pathname}`;
+    context.set("log", log);
+    await next();
+    context.header("x-turnpike-request-id", log.requestId);
+    log.status = context.res.status;
+    if (!log.streaming) log.write();
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * One event of a Responses stream, as it travels through the gateway's pipes.
+ *
+ * The JSON text is kept as the upstream sent it, so that unknown event types and fields pass
+ * through byte for byte and most events are never re-serialised; `payload` is parsed on demand
+ * (terminal events, output items) and cached on the event.
+ */
+export interface ResponsesEvent {
+  type: string;
+  data: string;
+  payload?: ResponsesEventPayload;
+}
+
+export interface ResponsesEventPayload {
+  type?: string;
+  sequence_number?: number;
+  [field: string]: unknown;
+}
+
+/** The events that end a Responses stream (`error` is made terminal by the supervisor). */
+export const terminalEventTypes: ReadonlySet<string> = new Set([
+  "response.completed",
+  "response.failed",
+  "response.incomplete",
+]);
+
+export function eventPayload(event: ResponsesEvent): ResponsesEventPayload {
+  if (event.payload) return event.payload;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.data);
+  } catch {
+    parsed = undefined;
+  }
+  event.payload = isRecord(parsed) ? (parsed as ResponsesEventPayload) : {};
+  return event.payload;
+}
+
+export function eventFromPayload(payload: ResponsesEventPayload & { type: string }): ResponsesEvent {
+  return { type: payload.type, data: JSON.stringify(payload), payload };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,140 @@
+/**
+ * An upstream's non-2xx answer → GatewayError with the same status and an OpenAI-shaped body.
+ * Handles OpenAI `{"error": {...}}`, bare `{"error": "..."}`, FastAPI `{"detail": ...}` (the
+ * ChatGPT backend, protocol §1) and non-JSON bodies; turns the ChatGPT backend's
+ * `resets_in_seconds` / `resets_at` into a `Retry-After` when the header is missing.
+ */
+import { GatewayError } from "../errors/gateway-error";
+import { isRecord } from "../streams/responses-event";
+import { pickReturnedResponseHeaders } from "./upstream-headers";
+
+const maxErrorBodyBytes = 64 * 1024;
+
+export async function errorFromUpstreamResponse(response: Response, secrets: readonly string[]): Promise<GatewayError> {
+  const text = await readBounded(response);
+  const headers = pickReturnedResponseHeaders(response.headers);
+  const fields = errorFields(text, response.status);
+  if (response.status === 429 && !headers.has("retry-after")) {
+    const seconds = fields.resetsInSeconds;
+    if (seconds !== undefined && seconds > 0) headers.set("retry-after", String(Math.ceil(seconds)));
+  }
+  const message = redact(fields.message ?? defaultMessage(response.status), secrets);
+  return new GatewayError(response.status === 429 ? "rate_limited" : "upstream_error", message, {
+    status: response.status,
+    upstreamStatus: response.status,
+    code: fields.code ?? null,
+    type: fields.type,
+    param: fields.param ?? null,
+    headers,
+  });
+}
+
+interface ErrorFields {
+  message?: string;
+  type?: string;
+  code?: string;
+  param?: string;
+  resetsInSeconds?: number;
+}
+
+function errorFields(text: string, status: number): ErrorFields {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 200);
+    return { message: snippet ? `${defaultMessage(status)}: ${snippet}` : undefined };
+  }
+  if (!isRecord(body)) return {};
+  if (isRecord(body.error)) {
+    const error = body.error;
+    return {
+      message: stringOrUndefined(error.message),
+      type: stringOrUndefined(error.type),
+      // The ChatGPT backend puts the reason in `type` (usage_limit_reached) and no code.
+      code: stringOrUndefined(error.code) ?? stringOrUndefined(error.type),
+      param: stringOrUndefined(error.param),
+      resetsInSeconds: resetsInSeconds(error),
+    };
+  }
+  if (typeof body.error === "string") return { message: body.error };
+  if (body.detail !== undefined) return { message: detailMessage(body.detail), type: status < 500 ? "invalid_request_error" : "server_error" };
+  return { message: stringOrUndefined(body.message) };
+}
+
+/** FastAPI details are a string, or a list of `{loc, msg}` validation errors. */
+function detailMessage(detail: unknown): string {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((entry) => (isRecord(entry) && typeof entry.msg === "string" ? entry.msg : JSON.stringify(entry)))
+      .join("; ");
+  }
+  return JSON.stringify(detail);
+}
+
+function resetsInSeconds(error: Record<string, unknown>): number | undefined {
+  if (typeof error.resets_in_seconds === "number") return error.resets_in_seconds;
+  if (typeof error.resets_at === "number") return error.resets_at - Date.now() / 1000;
+  return undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" && value ? value : undefined;
+}
+
+function defaultMessage(status: number): string {
+  return `The upstream answered HTTP ${status}`;
+}
+
+/** Providers sometimes echo a credential in an error message; it must not reach the client. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) if (secret.length >= 8) result = result.split(secret).join("[redacted]");
+  return result;
+}
+
+async function readBounded(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+      if (bytes >= maxErrorBodyBytes) break;
+    }
+  } catch {
+    // A broken error body still yields the status and whatever arrived.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return text + decoder.decode();
+}
+
+/** In-stream failure codes → the HTTP status a non-streaming client gets. */
+export function statusForResponseErrorCode(code: string): number {
+  switch (code) {
+    case "rate_limit_exceeded":
+    case "usage_limit_reached":
+    case "insufficient_quota":
+      return 429;
+    case "context_length_exceeded":
+    case "invalid_prompt":
+    case "invalid_request_error":
+    case "previous_response_not_found":
+    case "usage_not_included":
+      return 400;
+    case "server_is_overloaded":
+    case "slow_down":
+      return 503;
+    case "upstream_idle_timeout":
+      return 504;
+    default:
+      return 502;
+  }
+}
