@@ -36,8 +36,9 @@ export function openAiErrorCode(error: GatewayError): string | null {
       return "invalid_api_key";
     case "internal":
     case "configuration":
-    case "upstream_error":
       return "server_error";
+    case "upstream_error":
+      return error.status >= 500 ? "server_error" : null;
     default:
       return null;
   }

@@ -1,0 +1,142 @@
+// HTTP side: POST /responses (SSE or JSON), POST /responses/compact, GET /models, 404.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MODELS, apiError, buildPlan, compactBody, httpFailure, normalizeInput } from "./scenarios.js";
+import type { ResolvedScenario } from "./scenarios.js";
+import { runPlan, sleep, waitAbort } from "./stream.js";
+import type { Sink } from "./stream.js";
+import { flatHeaders, parseBody, pathOf, takeScenario } from "./state.js";
+import type { RecordedRequest, State } from "./state.js";
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...headers,
+  });
+  res.end(text);
+}
+
+interface Exchange {
+  st: State;
+  req: IncomingMessage;
+  res: ServerResponse;
+  rec: RecordedRequest;
+  signal: AbortSignal;
+  /** Drop the TCP connection without an answer or in the middle of one. */
+  destroy(): void;
+}
+
+export async function handleHttp(st: State, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of req) chunks.push(c as Buffer);
+  } catch {
+    return; // client went away while sending its body
+  }
+  const raw = Buffer.concat(chunks);
+  const path = pathOf(req.url);
+  const method = req.method ?? "GET";
+  const rec: RecordedRequest = {
+    method, path, headers: flatHeaders(req.headers), body: parseBody(raw), bytes: raw.length, transport: "http",
+  };
+  st.requests.push(rec);
+
+  const ac = new AbortController();
+  st.active.add(ac);
+  let destroyedByServer = false;
+  res.on("close", () => {
+    if (!res.writableFinished && !destroyedByServer) rec.clientAborted = true;
+    ac.abort();
+    st.active.delete(ac);
+  });
+  const ex: Exchange = {
+    st, req, res, rec, signal: ac.signal,
+    destroy: () => {
+      destroyedByServer = true;
+      req.socket.destroy();
+    },
+  };
+
+  const p = st.prefix;
+  if (method === "GET" && path === `${p}/models`) return json(res, 200, { object: "list", data: MODELS });
+  if (method === "POST" && path === `${p}/responses`) return responses(ex);
+  if (method === "POST" && path === `${p}/responses/compact`) return compact(ex);
+  json(res, 404, apiError(`Invalid URL (${method} ${path})`, "invalid_request_error", null));
+}
+
+/** Picks the scenario and answers HTTP-status failures; returns null when the request is answered. */
+function pick(ex: Exchange): ResolvedScenario | null {
+  const body = ex.rec.body;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    json(ex.res, 400, apiError("We could not parse the JSON body of your request.", "invalid_request_error", null));
+    return null;
+  }
+  const sc = takeScenario(ex.st, body.model);
+  if (!sc) {
+    json(ex.res, 400, apiError(`The model '${body.model}' does not exist (unknown fake scenario).`,
+      "invalid_request_error", "model_not_found", "model"));
+    return null;
+  }
+  ex.rec.scenario = sc.name;
+  const fail = httpFailure(sc.name);
+  if (fail) {
+    json(ex.res, fail.status, fail.body, { "x-request-id": `req_fake_err_${ex.st.requests.length}`, ...fail.headers });
+    return null;
+  }
+  return sc;
+}
+
+async function responses(ex: Exchange): Promise<void> {
+  const sc = pick(ex);
+  if (!sc) return;
+  const { st, res, rec, signal } = ex;
+  const body = rec.body;
+  const n = ++st.n;
+  const plan = buildPlan(sc, {
+    n, model: String(body.model ?? ""), body, input: normalizeInput(body.input), generate: true, extras: st.extras,
+  });
+  const headers: Record<string, string> = {
+    "x-request-id": `req_fake_${n}`, "x-codex-turn-state": `ts-${n}`,
+    "x-ratelimit-remaining-requests": "99", "x-codex-primary-used-percent": "12",
+  };
+  if (body.stream === false) return nonStreaming(ex, sc, plan.final, headers);
+
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers });
+  res.flushHeaders();
+  const sink: Sink = {
+    send: (ev) => new Promise<void>((resolve) => {
+      res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`, () => resolve());
+    }),
+    finish: (ending) => (ending === "destroy" ? ex.destroy() : res.end()),
+  };
+  await runPlan(plan, sink, signal);
+}
+
+/** `stream: false`: the JSON response object, or the non-streaming analogue of the failure. */
+async function nonStreaming(ex: Exchange, sc: ResolvedScenario, final: any, headers: Record<string, string>) {
+  const { res, signal } = ex;
+  switch (sc.name) {
+    case "connection-reset": return ex.destroy();
+    case "silent": return waitAbort(signal);
+    case "in-stream-error":
+      return json(res, 503, apiError("Our servers are currently overloaded. Please try again later.",
+        "server_error", "server_is_overloaded"), headers);
+    case "response-failed":
+      return json(res, 500, apiError("The model failed to generate a response.", "server_error", "server_error"), headers);
+    case "slow": await sleep(sc.delayMs, signal); break;
+    case "silent-then-ok": await sleep(sc.silenceMs, signal); break;
+    default: break;
+  }
+  if (signal.aborted) return;
+  if (sc.name !== "early-close") return json(res, 200, final, headers);
+  const text = JSON.stringify(final); // truncated body, no content-length, clean end
+  res.writeHead(200, { "content-type": "application/json", ...headers });
+  res.end(text.slice(0, Math.floor(text.length / 2)));
+}
+
+async function compact(ex: Exchange): Promise<void> {
+  const sc = pick(ex);
+  if (!sc) return;
+  if (sc.name === "connection-reset") return ex.destroy();
+  if (sc.name === "silent") return waitAbort(ex.signal);
+  json(ex.res, 200, compactBody(normalizeInput(ex.rec.body.input)));
+}

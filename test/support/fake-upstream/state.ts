@@ -1,0 +1,57 @@
+// Recorded requests, shared server state and small request helpers.
+import type { IncomingHttpHeaders } from "node:http";
+import { scenarioFromModel } from "./scenarios.js";
+import type { ResolvedScenario } from "./scenarios.js";
+
+export interface RecordedRequest {
+  method: string;           // HTTP method; "GET" for a WebSocket upgrade; "WS" for a WebSocket message
+  path: string;             // pathname, without the query string
+  headers: Record<string, string>; // lower-case names; WS messages carry their connection's upgrade headers
+  body: any;                // parsed JSON, raw text if not JSON, null if empty
+  bytes: number;            // body size, or the WebSocket frame length
+  transport: "http" | "websocket";
+  /** The client went away before the server finished its answer. */
+  clientAborted?: boolean;
+  /** Scenario that answered this request (absent for upgrades, /models, rejected frames). */
+  scenario?: string;
+  /** WebSocket connection number (upgrade and messages). */
+  connectionId?: number;
+}
+
+/** Shared mutable state of one fake upstream. */
+export interface State {
+  prefix: string;
+  requests: RecordedRequest[];
+  queue: ResolvedScenario[];
+  n: number;                      // last response number issued
+  active: Set<AbortController>;   // in-flight streams, aborted by close()
+  extras: boolean;
+  connectionLimitMs: number;
+  upgradeStatus: number | null;
+}
+
+/** Next scripted scenario, else the one named by the model; null for an unknown "fake:" name. */
+export function takeScenario(st: State, model: unknown): ResolvedScenario | null {
+  return st.queue.shift() ?? scenarioFromModel(model);
+}
+
+export function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}
+
+export function pathOf(url: string | undefined): string {
+  return new URL(url ?? "/", "http://fake.invalid").pathname;
+}
+
+export function parseBody(raw: Buffer): any {
+  if (raw.length === 0) return null;
+  const text = raw.toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+

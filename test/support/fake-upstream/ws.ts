@@ -1,0 +1,166 @@
+// WebSocket side: the Responses API "WebSocket mode" on {prefix}/responses (protocol.md §2).
+import { STATUS_CODES } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import type { RawData } from "ws";
+import { apiError, buildPlan, httpFailure, normalizeInput, wsErrorFrame, wsRequestError } from "./scenarios.js";
+import { runPlan } from "./stream.js";
+import type { Sink } from "./stream.js";
+import { flatHeaders, parseBody, pathOf, takeScenario } from "./state.js";
+import type { RecordedRequest, State } from "./state.js";
+
+interface Conn {
+  id: number;
+  ws: WebSocket;
+  path: string;
+  headers: Record<string, string>;
+  openedAt: number;
+  /** The one previous-response state kept per connection. */
+  latest: { id: string; items: any[] } | null;
+  inflight: { rec: RecordedRequest; ac: AbortController } | null;
+  /** The server closed or killed the socket itself (not a client disconnect). */
+  serverClosed: boolean;
+}
+
+const TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export function createWsHandler(st: State) {
+  const wss = new WebSocketServer({ noServer: true });
+  const conns = new Set<Conn>();
+  let nextId = 0;
+
+  function reject(socket: Duplex, status: number): void {
+    const body = JSON.stringify(apiError(status === 404 ? "Not found" : "WebSocket upgrade rejected",
+      "invalid_request_error", null));
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => {});
+    const id = ++nextId;
+    const path = pathOf(req.url);
+    const headers = flatHeaders(req.headers);
+    st.requests.push({ method: req.method ?? "GET", path, headers, body: null, bytes: 0, transport: "websocket", connectionId: id });
+    const status = path === `${st.prefix}/responses` ? st.upgradeStatus : 404;
+    if (status) return reject(socket, status);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn: Conn = { id, ws, path, headers, openedAt: Date.now(), latest: null, inflight: null, serverClosed: false };
+      conns.add(conn);
+      ws.on("message", (data) => onMessage(conn, toBuffer(data)));
+      ws.on("error", () => {});
+      ws.on("close", () => {
+        conns.delete(conn);
+        if (!conn.inflight) return;
+        if (!conn.serverClosed) conn.inflight.rec.clientAborted = true;
+        conn.inflight.ac.abort();
+      });
+    });
+  }
+
+  function onMessage(conn: Conn, buf: Buffer): void {
+    const { ws } = conn;
+    const body = parseBody(buf);
+    const rec: RecordedRequest = {
+      method: "WS", path: conn.path, headers: conn.headers, body, bytes: buf.length, transport: "websocket", connectionId: conn.id,
+    };
+    st.requests.push(rec);
+    const send = (frame: unknown) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    };
+
+    if (Date.now() - conn.openedAt >= st.connectionLimitMs) {
+      const minutes = Math.round(st.connectionLimitMs / 60000);
+      send(wsRequestError("websocket_connection_limit_reached",
+        `Responses websocket connection limit reached (${minutes} minutes). Create a new websocket connection to continue.`));
+      conn.serverClosed = true;
+      ws.close(1000, "connection limit reached");
+      return;
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return send(wsRequestError("invalid_json", "Message must be a JSON object."));
+    }
+    if (body.type !== "response.create") {
+      return send(wsRequestError("unknown_event_type", `Unsupported event type '${String(body.type)}'.`, "type"));
+    }
+    if (conn.inflight) {
+      return send(wsRequestError("response_already_in_progress",
+        "Another response is already in progress on this connection. Wait for it to finish before sending response.create."));
+    }
+    const sc = takeScenario(st, body.model);
+    if (!sc) return send(wsRequestError("model_not_found", `The model '${body.model}' does not exist.`, "model"));
+    rec.scenario = sc.name;
+    const fail = httpFailure(sc.name);
+    if (fail) {
+      conn.latest = null; // a failed continuation evicts the cached id
+      return send(wsErrorFrame(fail.status, fail.body, fail.headers));
+    }
+    const prevId = body.previous_response_id;
+    if (prevId != null && prevId !== conn.latest?.id) {
+      conn.latest = null;
+      return send(wsRequestError("previous_response_not_found",
+        `Previous response with id '${String(prevId)}' not found.`, "previous_response_id"));
+    }
+
+    const input = [...(prevId != null && conn.latest ? conn.latest.items : []), ...normalizeInput(body.input)];
+    const n = ++st.n;
+    const plan = buildPlan(sc, {
+      n, model: String(body.model ?? ""), body, input, generate: body.generate !== false, extras: st.extras,
+    });
+    const ac = new AbortController();
+    st.active.add(ac);
+    conn.inflight = { rec, ac };
+    let settled = false;
+    // Commit the connection state before the terminal event goes out, so the client may chain at once.
+    const settle = (completed: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (conn.inflight?.ac === ac) conn.inflight = null;
+      conn.latest = completed ? { id: `resp_fake_${n}`, items: [...input, ...plan.output] } : null;
+    };
+    const sink: Sink = {
+      send: (ev) => {
+        if (TERMINAL.has(ev.type)) settle(ev.type === "response.completed");
+        return new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(ev), () => resolve());
+          else resolve();
+        });
+      },
+      finish: (ending) => {
+        if (ending === "end") return;
+        conn.serverClosed = true;
+        if (ending === "destroy") ws.terminate();
+        else ws.close(1000, "stream closed before completion");
+      },
+    };
+    void runPlan(plan, sink, ac.signal).then(() => {
+      st.active.delete(ac);
+      settle(false);
+    });
+  }
+
+  function drop(): void {
+    for (const c of conns) {
+      c.serverClosed = true;
+      c.ws.terminate();
+    }
+    conns.clear();
+  }
+
+  return {
+    onUpgrade,
+    drop,
+    count: () => conns.size,
+    close: () => {
+      drop();
+      wss.close();
+    },
+  };
+}
