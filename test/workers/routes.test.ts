@@ -1,0 +1,152 @@
+// Routes, auth and configuration handling, inside workerd. `app.fetch` is called with an
+// explicit environment so each test can configure the gateway as a deployment would.
+import { describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+
+const key = "test-key-1";
+const environment = { GATEWAY_KEYS: `${key},test-key-2` };
+
+function call(path: string, init: RequestInit = {}, env: Record<string, unknown> = environment) {
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization") && !headers.has("x-api-key")) headers.set("authorization", `Bearer ${key}`);
+  return app.fetch(new Request(`http://gateway.test${path}`, { ...init, headers }), env);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
+const readJson = (response: Response): Promise<any> => response.json();
+
+const create = (body: unknown) => ({ method: "POST", body: JSON.stringify(body) });
+
+describe("routes", () => {
+  it("GET /health answers without a key", async () => {
+    const response = await app.fetch(new Request("http://gateway.test/health"), environment);
+    expect(response.status).toBe(200);
+    expect(await readJson(response)).toEqual({ status: "ok", upstream: "mock" });
+  });
+
+  it.each(["/v1/responses", "/responses", "/backend-api/codex/responses"])("POST %s streams from the mock", async (path) => {
+    const response = await call(path, create({ model: "gpt-5.5", input: "ping", stream: true }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const text = await response.text();
+    expect(text).toContain("Echo: ping");
+    expect(text.trim().split("\n\n").at(-1)).toMatch(/^event: response.completed/);
+  });
+
+  it.each(["/v1/responses/compact", "/responses/compact", "/backend-api/codex/responses/compact"])("POST %s answers JSON", async (path) => {
+    const response = await call(path, create({ model: "gpt-5.5", input: [{ role: "user", content: "a" }] }));
+    expect(response.status).toBe(200);
+    expect((await readJson(response)).output).toHaveLength(1);
+  });
+
+  it.each(["/v1/models", "/models"])("GET %s lists models", async (path) => {
+    const response = await call(path);
+    expect((await readJson(response)).data.length).toBeGreaterThan(0);
+  });
+
+  it("unknown path → 404 JSON; wrong method → 405 JSON", async () => {
+    const missing = await call("/v2/nothing");
+    expect(missing.status).toBe(404);
+    expect((await readJson(missing)).error.type).toBe("not_found_error");
+    for (const [method, path] of [["DELETE", "/v1/responses"], ["PUT", "/v1/models"], ["POST", "/health"], ["GET", "/v1/responses/compact"]]) {
+      const response = await call(path!, { method });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect((await readJson(response)).error.message).toMatch(/not allowed/);
+    }
+  });
+
+  it("a WebSocket upgrade is refused with 426 so Codex falls back to HTTP", async () => {
+    const response = await call("/v1/responses", { headers: { upgrade: "websocket", authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(426);
+  });
+
+  it("the real Worker entry serves the same app", async () => {
+    const { exports } = await import("cloudflare:workers");
+    const worker = (exports as unknown as { default: Fetcher }).default;
+    const response = await worker.fetch("http://gateway.test/v1/responses", {
+      method: "POST",
+      headers: { "x-api-key": "test-key-2" },
+      body: JSON.stringify({ model: "gpt-5.5", input: "entry" }),
+    });
+    expect((await readJson(response)).output[0].content[0].text).toBe("Echo: entry");
+  });
+});
+
+describe("auth", () => {
+  it("accepts Bearer and x-api-key; refuses wrong or missing keys with 401", async () => {
+    const body = create({ model: "m", input: "x" });
+    expect((await call("/v1/responses", { ...body, headers: { authorization: "Bearer test-key-2" } })).status).toBe(200);
+    expect((await call("/v1/responses", { ...body, headers: { "x-api-key": key } })).status).toBe(200);
+    const wrong = await call("/v1/responses", { ...body, headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    expect((await readJson(wrong)).error).toMatchObject({ type: "authentication_error", code: "invalid_api_key" });
+    const missing = await app.fetch(new Request("http://gateway.test/v1/models"), environment);
+    expect(missing.status).toBe(401);
+  });
+
+  it("with no GATEWAY_KEYS the gateway is open and says so once in the log", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const open = {};
+    const response = await app.fetch(new Request("http://gateway.test/v1/models"), open);
+    expect(response.status).toBe(200);
+    await app.fetch(new Request("http://gateway.test/v1/models"), open);
+    const warnings = warn.mock.calls.map((args) => String(args[0])).filter((line) => line.includes("GATEWAY_KEYS"));
+    expect(warnings.length).toBeLessThanOrEqual(1);
+    warn.mockRestore();
+  });
+});
+
+describe("configuration errors", () => {
+  it.each([
+    [{ UPSTREAM_URL: "ftp://example.com" }, /UPSTREAM_URL must be an http\(s\) URL/],
+    [{ UPSTREAM_URL: "not a url" }, /UPSTREAM_URL/],
+    [{ UPSTREAM_KIND: "azure" }, /UPSTREAM_KIND must be 'openai' or 'chatgpt'/],
+    [{ MAX_BODY_BYTES: "lots" }, /MAX_BODY_BYTES must be a number/],
+    [{ STREAM_IDLE_TIMEOUT_MS: "-5" }, /STREAM_IDLE_TIMEOUT_MS must be greater than zero/],
+    [{ UPSTREAM_URL: "https://chatgpt.com/backend-api/codex", UPSTREAM_KIND: "chatgpt" }, /UPSTREAM_ACCOUNT_ID is required/],
+  ])("%o → every request is a 500 naming the variable", async (variables, message) => {
+    const env = { ...variables, UPSTREAM_API_KEY: "sk-secret-value-never-shown" };
+    const error = vi.spyOn(console, "error").mockImplementation(() => {});
+    for (const path of ["/health", "/v1/responses"]) {
+      const response = await app.fetch(new Request(`http://gateway.test${path}`, create({ model: "m" })), env);
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(JSON.parse(text).error.message).toMatch(message);
+      expect(text).not.toContain("sk-secret-value-never-shown");
+      // The invalid value itself is not echoed either (it could be a misplaced secret).
+      const url = (variables as { UPSTREAM_URL?: string }).UPSTREAM_URL;
+      if (url) expect(text).not.toContain(url);
+    }
+    error.mockRestore();
+  });
+});
+
+describe("the chatgpt upstream kind", () => {
+  it("adds ChatGPT-Account-ID, forces store:false and stream:true, and never forwards the gateway key", async () => {
+    const seen: Request[] = [];
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen.push(new Request(input as RequestInfo, init));
+      return new Response('event: response.completed\ndata: {"type":"response.completed","sequence_number":0,"response":{"id":"r","output":[]}}\n\n', {
+        headers: { "content-type": "text/event-stream" },
+      });
+    });
+    const env = {
+      ...environment,
+      UPSTREAM_URL: "https://chatgpt.example/backend-api/codex/",
+      UPSTREAM_KIND: "chatgpt",
+      UPSTREAM_API_KEY: "access-token-secret",
+      UPSTREAM_ACCOUNT_ID: "acct-123",
+    };
+    const response = await call("/v1/responses", { ...create({ model: "gpt-5.5", input: "x", store: true }), headers: { "x-api-key": key, "session-id": "s1", cookie: "c=1" } }, env);
+    expect(response.status).toBe(200);
+    const upstream = seen[0]!;
+    expect(upstream.url).toBe("https://chatgpt.example/backend-api/codex/responses");
+    expect(upstream.headers.get("chatgpt-account-id")).toBe("acct-123");
+    expect(upstream.headers.get("authorization")).toBe("Bearer access-token-secret");
+    expect(upstream.headers.get("session-id")).toBe("s1");
+    expect(upstream.headers.get("x-api-key")).toBeNull();
+    expect(upstream.headers.get("cookie")).toBeNull();
+    expect(await readJson(upstream)).toMatchObject({ store: false, stream: true });
+    fetchSpy.mockRestore();
+  });
+});
