@@ -146,7 +146,7 @@ describe("the chatgpt upstream kind", () => {
     expect(upstream.headers.get("session-id")).toBe("s1");
     expect(upstream.headers.get("x-api-key")).toBeNull();
     expect(upstream.headers.get("cookie")).toBeNull();
-    expect(await readJson(upstream)).toMatchObject({ store: false, stream: true });
+    expect(await upstream.json()).toMatchObject({ store: false, stream: true });
     fetchSpy.mockRestore();
   });
 });
