@@ -7,21 +7,24 @@
  */
 import { GatewayError } from "../errors/gateway-error";
 import { statusForResponseErrorCode } from "../upstream/upstream-error";
-import { eventPayload, isRecord, type ResponsesEvent } from "./responses-event";
+import { eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "./responses-event";
+import type { EventBatch } from "./sse-reader";
 
-export async function aggregateResponse(events: ReadableStream<ResponsesEvent>): Promise<Record<string, unknown>> {
+export async function aggregateResponse(events: ReadableStream<EventBatch>): Promise<Record<string, unknown>> {
   const items = new Map<number, unknown>();
   let terminal: ResponsesEvent | undefined;
   const reader = events.getReader();
   for (;;) {
-    const { done, value: event } = await reader.read();
+    const { done, value: batch } = await reader.read();
     if (done) break;
-    if (event.type === "response.output_item.done") {
-      const payload = eventPayload(event);
-      const index = typeof payload.output_index === "number" ? payload.output_index : items.size;
-      items.set(index, payload.item);
-    } else if (event.type === "response.completed" || event.type === "response.incomplete" || event.type === "response.failed") {
-      terminal = event;
+    for (const event of batch) {
+      if (event.type === "response.output_item.done") {
+        const payload = eventPayload(event);
+        const index = typeof payload.output_index === "number" ? payload.output_index : items.size;
+        items.set(index, payload.item);
+      } else if (terminalEventTypes.has(event.type)) {
+        terminal = event;
+      }
     }
   }
   const response = terminal ? eventPayload(terminal).response : undefined;

@@ -3,10 +3,21 @@
  */
 const encoder = new TextEncoder();
 
-/** One SSE frame. Multi-line data (legal SSE, rare in JSON) gets one `data:` line per line. */
-export function encodeServerSentEvent(type: string, data: string): Uint8Array {
+/** One SSE frame as text. Multi-line data (legal SSE, rare in JSON) gets one `data:` line per line. */
+export function serverSentEventText(type: string, data: string): string {
   const lines = data.includes("\n") ? data.split("\n").join("\ndata: ") : data;
-  return encoder.encode(`event: ${type}\ndata: ${lines}\n\n`);
+  return `event: ${type}\ndata: ${lines}\n\n`;
+}
+
+export function encodeServerSentEvent(type: string, data: string): Uint8Array {
+  return encoder.encode(serverSentEventText(type, data));
+}
+
+/** A batch of Responses events as one network write. */
+export function encodeResponsesBatch(batch: readonly { type: string; data: string }[]): Uint8Array {
+  let text = "";
+  for (const event of batch) text += serverSentEventText(event.type, event.data);
+  return encoder.encode(text);
 }
 
 /** A comment frame: ignored by every SSE client, but it keeps idle proxies from cutting us off. */

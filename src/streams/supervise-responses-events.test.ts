@@ -3,11 +3,15 @@ import { collect, collectText, rechunk, recordedStreams, streamOf, type Recorded
 import { aggregateResponse } from "./aggregate-response";
 import { encodeWithKeepalive } from "./keepalive-encoder";
 import { eventPayload, terminalEventTypes, type ResponsesEvent } from "./responses-event";
-import { readResponsesEvents } from "./sse-reader";
-import { encodeServerSentEvent, encodeSseComment } from "./sse-writer";
+import { readResponsesEvents, type EventBatch } from "./sse-reader";
+import { encodeResponsesBatch, encodeServerSentEvent, encodeSseComment } from "./sse-writer";
 import { superviseResponsesEvents } from "./supervise-responses-events";
 
 const seeds = [1, 7, 42, 1234, 99991];
+
+async function collectEvents(stream: ReadableStream<EventBatch>): Promise<ResponsesEvent[]> {
+  return (await collect(stream)).flat();
+}
 
 function supervised(name: RecordedStreamName, seed: number, idleTimeoutMs = 5_000) {
   const events = readResponsesEvents(streamOf(rechunk(recordedStreams[name], seed)));
@@ -26,7 +30,7 @@ describe("reading recorded streams", () => {
   for (const name of Object.keys(recordedStreams) as RecordedStreamName[]) {
     it(`${name}: every event arrives intact whatever the chunking`, async () => {
       for (const seed of seeds) {
-        const events = await collect(readResponsesEvents(streamOf(rechunk(recordedStreams[name], seed))));
+        const events = await collectEvents(readResponsesEvents(streamOf(rechunk(recordedStreams[name], seed))));
         expect(events.map((event) => event.data)).toEqual(recordedData(name));
         for (const event of events) expect(eventPayload(event).type).toBe(event.type);
       }
@@ -38,7 +42,7 @@ describe("supervision: exactly one terminal event", () => {
   const passThrough: RecordedStreamName[] = ["text", "reasoningText", "functionCallsParallel", "customToolCall", "refusal", "incompleteMaxTokens", "failed", "chatgptEmptyOutput", "webSearch"];
   for (const name of passThrough) {
     it(`${name}: passes through untouched, ends on its own terminal`, async () => {
-      const events = await collect(supervised(name, 3));
+      const events = await collectEvents(supervised(name, 3));
       expect(events.map((event) => event.data)).toEqual(recordedData(name));
       expect(events.filter((event) => terminalEventTypes.has(event.type))).toHaveLength(1);
       expect(terminalEventTypes.has(events.at(-1)!.type)).toBe(true);
@@ -46,13 +50,13 @@ describe("supervision: exactly one terminal event", () => {
   }
 
   it("keeps unknown event types and their fields (codex.rate_limits, response.metadata)", async () => {
-    const types = (await collect(supervised("chatgptEmptyOutput", 5))).map((event) => event.type);
+    const types = (await collectEvents(supervised("chatgptEmptyOutput", 5))).map((event) => event.type);
     expect(types).toContain("codex.rate_limits");
     expect(types).toContain("response.metadata");
   });
 
   it("a truncated stream ends with response.failed naming the early close", async () => {
-    const events = await collect(supervised("truncated", 11));
+    const events = await collectEvents(supervised("truncated", 11));
     const last = events.at(-1)!;
     expect(last.type).toBe("response.failed");
     const response = eventPayload(last).response as { id: string; error: { code: string; message: string } };
@@ -64,7 +68,7 @@ describe("supervision: exactly one terminal event", () => {
   });
 
   it("a flat error event becomes response.failed with the upstream's code", async () => {
-    const events = await collect(supervised("errorEvent", 2));
+    const events = await collectEvents(supervised("errorEvent", 2));
     expect(events.map((event) => event.type)).toEqual(["response.created", "response.failed"]);
     const response = eventPayload(events[1]!).response as { error: { code: string } };
     expect(response.error.code).toBe("server_is_overloaded");
@@ -79,22 +83,22 @@ describe("supervision: exactly one terminal event", () => {
         else controller.error(new Error("connection reset"));
       },
     });
-    const events = await collect(superviseResponsesEvents(readResponsesEvents(broken), { idleTimeoutMs: 5_000 }));
+    const events = await collectEvents(superviseResponsesEvents(readResponsesEvents(broken), { idleTimeoutMs: 5_000 }));
     expect(events.at(-1)!.type).toBe("response.failed");
     expect(JSON.stringify(eventPayload(events.at(-1)!))).toContain("connection to the upstream broke");
   });
 
   it("an upstream silent past the idle limit is cut off and cancelled", async () => {
     let cancelled = false;
-    const silent = new ReadableStream<ResponsesEvent>({
+    const silent = new ReadableStream<EventBatch>({
       start(controller) {
-        controller.enqueue({ type: "response.created", data: JSON.stringify({ type: "response.created", sequence_number: 0, response: { id: "resp_x" } }) });
+        controller.enqueue([{ type: "response.created", data: JSON.stringify({ type: "response.created", sequence_number: 0, response: { id: "resp_x" } }) }]);
       },
       cancel() {
         cancelled = true;
       },
     });
-    const events = await collect(superviseResponsesEvents(silent, { idleTimeoutMs: 50 }));
+    const events = await collectEvents(superviseResponsesEvents(silent, { idleTimeoutMs: 50 }));
     expect(events.map((event) => event.type)).toEqual(["response.created", "response.failed"]);
     expect(JSON.stringify(eventPayload(events[1]!))).toContain("upstream_idle_timeout");
     expect(cancelled).toBe(true);
@@ -102,9 +106,9 @@ describe("supervision: exactly one terminal event", () => {
 
   it("a client that goes away cancels the upstream", async () => {
     let cancelled = false;
-    const endless = new ReadableStream<ResponsesEvent>({
+    const endless = new ReadableStream<EventBatch>({
       pull(controller) {
-        controller.enqueue({ type: "response.output_text.delta", data: "{}" });
+        controller.enqueue([{ type: "response.output_text.delta", data: "{}" }]);
       },
       cancel() {
         cancelled = true;
@@ -149,26 +153,26 @@ describe("SSE writing", () => {
   it("re-emits recorded streams byte-equivalently (same events, same data)", async () => {
     const encoded = await collectText(
       encodeWithKeepalive(supervised("reasoningText", 8), {
-        encode: (event) => encodeServerSentEvent(event.type, event.data),
+        encode: encodeResponsesBatch,
         keepalive: () => encodeSseComment("keepalive"),
         intervalMs: 10_000,
       }),
     );
-    const reparsed = await collect(readResponsesEvents(streamOf([new TextEncoder().encode(encoded)])));
+    const reparsed = await collectEvents(readResponsesEvents(streamOf([new TextEncoder().encode(encoded)])));
     expect(reparsed.map((event) => event.data)).toEqual(recordedData("reasoningText"));
   });
 
   it("sends a comment keepalive while the source is silent", async () => {
     let release: () => void = () => {};
-    const source = new ReadableStream<ResponsesEvent>({
+    const source = new ReadableStream<EventBatch>({
       async pull(controller) {
         await new Promise<void>((resolve) => (release = resolve));
-        controller.enqueue({ type: "response.completed", data: "{}" });
+        controller.enqueue([{ type: "response.completed", data: "{}" }]);
         controller.close();
       },
     });
     const reader = encodeWithKeepalive(source, {
-      encode: (event) => encodeServerSentEvent(event.type, event.data),
+      encode: encodeResponsesBatch,
       keepalive: () => encodeSseComment("keepalive"),
       intervalMs: 60,
     }).getReader();

@@ -13,6 +13,7 @@ import { GatewayError } from "../errors/gateway-error";
 import { responseFailedEvent } from "../errors/render-openai-error";
 import { IdleWatch } from "./idle-watch";
 import { eventFromPayload, eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "./responses-event";
+import type { EventBatch } from "./sse-reader";
 
 /** What happened on a stream, for the request log and the session. Filled in as events pass. */
 export interface StreamOutcome {
@@ -39,9 +40,9 @@ export function newStreamOutcome(): StreamOutcome {
 }
 
 export function superviseResponsesEvents(
-  source: ReadableStream<ResponsesEvent>,
+  source: ReadableStream<EventBatch>,
   options: SuperviseOptions,
-): ReadableStream<ResponsesEvent> {
+): ReadableStream<EventBatch> {
   const outcome = options.outcome ?? newStreamOutcome();
   const reader = source.getReader();
   const idle = new IdleWatch(options.idleTimeoutMs);
@@ -56,76 +57,73 @@ export function superviseResponsesEvents(
   const releaseUpstream = (reason: string) => {
     reader.cancel(reason).catch(() => {});
   };
-  const fail = (controller: ReadableStreamDefaultController<ResponsesEvent>, error: GatewayError) => {
+  /** Ends the stream: what passed so far, then the terminal event, then close. */
+  const end = (controller: ReadableStreamDefaultController<EventBatch>, batch: EventBatch, terminal: ResponsesEvent) => {
+    batch.push(terminal);
+    controller.enqueue(batch);
+    controller.close();
+    settle();
+  };
+  const failed = (error: GatewayError): ResponsesEvent => {
     outcome.failure = error;
-    const failed = responseFailedEvent(error, {
+    const payload = responseFailedEvent(error, {
       responseId: outcome.responseId,
       model: outcome.model,
       createdAt: outcome.createdAt,
       sequenceNumber: outcome.eventCount,
     }) as { type: string };
     outcome.terminalType = "response.failed";
-    outcome.terminalPayload = failed;
-    controller.enqueue(eventFromPayload(failed));
-    controller.close();
-    settle();
+    outcome.terminalPayload = payload;
+    return eventFromPayload(payload);
   };
 
-  return new ReadableStream<ResponsesEvent>(
+  return new ReadableStream<EventBatch>(
     {
       async pull(controller) {
         idle.touch();
-        let result: ReadableStreamReadResult<ResponsesEvent> | "idle";
+        let result: ReadableStreamReadResult<EventBatch> | "idle";
         try {
           result = await Promise.race([reader.read(), idle.expired]);
         } catch (cause) {
-          fail(
-            controller,
-            new GatewayError("upstream_disconnected", "The connection to the upstream broke before the response completed.", {
-              cause,
-            }),
-          );
+          const message = "The connection to the upstream broke before the response completed.";
+          end(controller, [], failed(new GatewayError("upstream_disconnected", message, { cause })));
           return;
         }
         if (result === "idle") {
           releaseUpstream("idle timeout");
-          fail(
-            controller,
-            new GatewayError(
-              "upstream_idle_timeout",
-              `The upstream sent nothing for ${Math.round(idle.limitMs / 1000)} s; the gateway stopped waiting for this response.`,
-            ),
-          );
+          const seconds = Math.round(idle.limitMs / 1000);
+          const message = `The upstream sent nothing for ${seconds} s; the gateway stopped waiting for this response.`;
+          end(controller, [], failed(new GatewayError("upstream_idle_timeout", message)));
           return;
         }
         if (result.done) {
-          fail(
-            controller,
-            new GatewayError("upstream_disconnected", "The upstream closed the stream before the response completed."),
-          );
+          const message = "The upstream closed the stream before the response completed.";
+          end(controller, [], failed(new GatewayError("upstream_disconnected", message)));
           return;
         }
-        const event = result.value;
-        outcome.eventCount += 1;
         outcome.firstEventAt ??= Date.now();
-        if (event.type === "response.created" || event.type === "response.in_progress") {
-          rememberResponse(outcome, eventPayload(event).response);
-        } else if (event.type === "error") {
-          releaseUpstream("upstream error event");
-          fail(controller, errorFromErrorEvent(eventPayload(event)));
-          return;
-        } else if (terminalEventTypes.has(event.type)) {
-          const payload = eventPayload(event);
-          outcome.terminalType = event.type;
-          outcome.terminalPayload = payload;
-          rememberResponse(outcome, payload.response);
-          controller.enqueue(event);
-          controller.close();
-          releaseUpstream("terminal event received");
-          settle();
-          return;
+        const passed: EventBatch = [];
+        for (const event of result.value) {
+          outcome.eventCount += 1;
+          if (event.type === "response.created" || event.type === "response.in_progress") {
+            rememberResponse(outcome, eventPayload(event).response);
+          } else if (event.type === "error") {
+            releaseUpstream("upstream error event");
+            end(controller, passed, failed(errorFromErrorEvent(eventPayload(event))));
+            return;
+          } else if (terminalEventTypes.has(event.type)) {
+            const payload = eventPayload(event);
+            outcome.terminalType = event.type;
+            outcome.terminalPayload = payload;
+            rememberResponse(outcome, payload.response);
+            // Anything after the terminal event is dropped; the upstream is done with.
+            releaseUpstream("terminal event received");
+            end(controller, passed, event);
+            return;
+          }
+          passed.push(event);
         }
-        controller.enqueue(event);
+        if (passed.length > 0) controller.enqueue(passed);
       },
       cancel(reason) {
         outcome.terminalType ??= "client_disconnected";

@@ -4,15 +4,15 @@
  * headers kept). Waiting for the upstream's headers counts against the idle limit too.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventFromPayload, isRecord, type ResponsesEvent } from "../streams/responses-event";
-import { readResponsesEvents } from "../streams/sse-reader";
+import { eventFromPayload, isRecord } from "../streams/responses-event";
+import { readResponsesEvents, type EventBatch } from "../streams/sse-reader";
 import type { ResponsesUpstream, UpstreamCall } from "./responses-upstream";
 import { errorFromUpstreamResponse } from "./upstream-error";
 import { pickReturnedResponseHeaders } from "./upstream-headers";
 
 export interface UpstreamStream {
   status: number;
-  events: ReadableStream<ResponsesEvent>;
+  events: ReadableStream<EventBatch>;
   /** Headers for the client: routing and rate-limit information only. */
   headers: Headers;
 }
@@ -54,7 +54,7 @@ export async function openResponsesStream(
 }
 
 /** An upstream that ignored `stream: true` and sent the final object: replay it as events. */
-function eventsFromResponseObject(response: unknown): ReadableStream<ResponsesEvent> {
+function eventsFromResponseObject(response: unknown): ReadableStream<EventBatch> {
   if (!isRecord(response) || response.object !== "response") {
     throw new GatewayError("upstream_error", "The upstream answered JSON that is not a response object.");
   }
@@ -68,7 +68,7 @@ function eventsFromResponseObject(response: unknown): ReadableStream<ResponsesEv
   ];
   return new ReadableStream({
     start(controller) {
-      payloads.forEach((payload, sequence_number) => controller.enqueue(eventFromPayload({ ...payload, sequence_number })));
+      controller.enqueue(payloads.map((payload, sequence_number) => eventFromPayload({ ...payload, sequence_number })));
       controller.close();
     },
   });

@@ -10,9 +10,10 @@ export interface Gateway {
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-export async function startGateway(variables: Record<string, string>): Promise<Gateway> {
+export async function startGateway(variables: Record<string, string>, entrypoint?: string): Promise<Gateway> {
   const worker = await unstable_startWorker({
     config: `${projectRoot}/wrangler.toml`,
+    ...(entrypoint ? { entrypoint } : {}),
     envFiles: [],
     bindings: Object.fromEntries(
       Object.entries(variables).map(([name, value]) => [name, { type: "secret_text" as const, value }]),

@@ -8,7 +8,7 @@ import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { aggregateResponse } from "../../streams/aggregate-response";
 import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
-import { encodeServerSentEvent, encodeSseComment, sseHeaders } from "../../streams/sse-writer";
+import { encodeResponsesBatch, encodeSseComment, sseHeaders } from "../../streams/sse-writer";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { openResponsesStream } from "../../upstream/open-responses-stream";
 import { prepareRequestBody } from "../../upstream/responses-upstream";
@@ -58,7 +58,7 @@ async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   for (const [name, value] of Object.entries(sseHeaders)) headers.set(name, value);
   headers.set("x-turnpike-request-id", log.requestId);
   const stream = encodeWithKeepalive(events, {
-    encode: (event) => encodeServerSentEvent(event.type, event.data),
+    encode: encodeResponsesBatch,
     keepalive: () => encodeSseComment("keepalive"),
     intervalMs: configuration.keepaliveIntervalMs,
   });

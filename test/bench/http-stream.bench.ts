@@ -1,0 +1,92 @@
+// `npm run bench`: streamed Responses requests straight to the fake upstream vs through the
+// gateway (started with `unstable_startWorker`, inspector off), interleaved in one run so both
+// paths see the same machine state. Prints median and p99 time to first byte and total time,
+// and the gateway/direct ratios. A benchmark, not a test: it asserts nothing about speed.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, it } from "vitest";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import { startGateway, type Gateway } from "../support/start-gateway";
+
+const requests = Number(process.env.BENCH_REQUESTS ?? 300);
+const warmup = 30;
+
+// A real Codex first turn (46 KB: tools, instructions, environment) as the request body.
+const capture = JSON.parse(readFileSync(new URL("../../../shared/fixtures/clients/codex-http-turn1-request.json", import.meta.url), "utf8"));
+const body = JSON.stringify(capture.body);
+
+let upstream: FakeUpstream;
+let gateway: Gateway;
+let passThrough: Gateway;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, fileURLToPath(new URL("./pass-through-worker.ts", import.meta.url)));
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await passThrough?.close();
+  await upstream?.close();
+});
+
+interface Sample {
+  firstByteMs: number;
+  totalMs: number;
+}
+
+async function timeOne(url: string): Promise<Sample> {
+  const started = performance.now();
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const reader = response.body!.getReader();
+  let firstByteMs = 0;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (bytes === 0) firstByteMs = performance.now() - started;
+    bytes += value.byteLength;
+  }
+  if (response.status !== 200 || bytes === 0) throw new Error(`bench request failed: ${response.status}`);
+  return { firstByteMs, totalMs: performance.now() - started };
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+}
+
+it(`streams ${requests} Codex-sized requests: direct, pass-through Worker, gateway`, { timeout: 600_000 }, async () => {
+  const paths = {
+    direct: `${upstream.url}/responses`,
+    "pass-through": `${passThrough.url}/v1/responses`,
+    gateway: `${gateway.url}/v1/responses`,
+  };
+  const names = Object.keys(paths) as (keyof typeof paths)[];
+  for (let index = 0; index < warmup; index += 1) for (const name of names) await timeOne(paths[name]);
+  const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Record<keyof typeof paths, Sample[]>;
+  for (let index = 0; index < requests; index += 1) {
+    // Rotate the order, so that no path always runs first or last.
+    for (let offset = 0; offset < names.length; offset += 1) {
+      const name = names[(index + offset) % names.length]!;
+      samples[name].push(await timeOne(paths[name]));
+    }
+  }
+  const summary = (list: Sample[]) => {
+    const ttfb = list.map((sample) => sample.firstByteMs);
+    const total = list.map((sample) => sample.totalMs);
+    return [percentile(ttfb, 0.5), percentile(ttfb, 0.99), percentile(total, 0.5), percentile(total, 0.99)] as const;
+  };
+  const rows = Object.fromEntries(names.map((name) => [name, summary(samples[name])])) as Record<keyof typeof paths, readonly number[]>;
+  const format = (value: number, suffix = "") => `${value.toFixed(2)}${suffix}`.padStart(10);
+  const lines = [
+    `\nHTTP streaming, ${requests} requests per path (46 KB Codex body, 13 events), interleaved; ms:`,
+    `path            ttfb p50  ttfb p99 total p50 total p99`,
+    ...names.map((name) => `${name.padEnd(14)}${rows[name].map((value) => format(value)).join("")}`),
+    `gateway/direct${rows.gateway.map((value, index) => format(value / rows.direct[index]!, "x")).join("")}`,
+    `gateway/pass  ${rows.gateway.map((value, index) => format(value / rows["pass-through"][index]!, "x")).join("")}`,
+    `added per request (total p50): pass-through Worker ${(rows["pass-through"][2]! - rows.direct[2]!).toFixed(2)} ms, gateway ${(rows.gateway[2]! - rows.direct[2]!).toFixed(2)} ms`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
