@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file starts its own Worker; two cores, so one file at a time keeps timings honest.
     fileParallelism: false,
+    silent: "passed-only",
   },
 });

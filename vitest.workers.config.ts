@@ -13,5 +13,7 @@ export default defineConfig({
   ],
   test: {
     include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
+    // The Worker logs a line per request; show it only for failing tests.
+    silent: "passed-only",
   },
 });

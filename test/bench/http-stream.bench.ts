@@ -78,7 +78,7 @@ it(`streams ${requests} Codex-sized requests: direct, pass-through Worker, gatew
     const total = list.map((sample) => sample.totalMs);
     return [percentile(ttfb, 0.5), percentile(ttfb, 0.99), percentile(total, 0.5), percentile(total, 0.99)] as const;
   };
-  const rows = Object.fromEntries(names.map((name) => [name, summary(samples[name])])) as Record<keyof typeof paths, readonly number[]>;
+  const rows = Object.fromEntries(names.map((name) => [name, summary(samples[name])])) as unknown as Record<keyof typeof paths, readonly number[]>;
   const format = (value: number, suffix = "") => `${value.toFixed(2)}${suffix}`.padStart(10);
   const lines = [
     `\nHTTP streaming, ${requests} requests per path (46 KB Codex body, 13 events), interleaved; ms:`,
