@@ -1,8 +1,11 @@
 /**
  * Worker entry point. Requests flow: `inbound/` (the protocol the client speaks) →
- * `streams/` (parsing, supervision, translation) → `upstream/` (the provider).
+ * `session/` (the Durable Object holding a conversation's upstream socket and state) →
+ * `upstream/` (the provider), with `streams/` parsing and supervising between them.
  */
 import { app } from "./app";
+
+export { SessionDurableObject } from "./session/session-durable-object";
 
 export default {
   fetch: app.fetch,

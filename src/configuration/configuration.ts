@@ -35,12 +35,23 @@ const environmentSchema = z.object({
   MAX_BODY_BYTES: positiveInteger(32 * mebibyte),
   STREAM_IDLE_TIMEOUT_MS: positiveInteger(300_000),
   KEEPALIVE_INTERVAL_MS: positiveInteger(15_000),
+  UPSTREAM_TRANSPORT: optionalText.pipe(
+    z.enum(["auto", "websocket", "http"], { error: "must be 'auto', 'websocket' or 'http'" }).default("auto"),
+  ),
+  WEBSOCKET_MODE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
+  SESSION_IDLE_TIMEOUT_MS: positiveInteger(50 * 60_000),
+  SESSION_MAX_LIFETIME_MS: positiveInteger(50 * 60_000),
+  SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
+  SESSION_BUSY_WAIT_MS: positiveInteger(30_000),
+  SOCKET_PING_INTERVAL_MS: positiveInteger(20_000),
 });
 
 export type UpstreamKind = "openai" | "chatgpt" | "mock";
 
 export interface UpstreamConfiguration {
   kind: UpstreamKind;
+  /** How the session Durable Object talks to this upstream. */
+  transport: "websocket" | "http";
   /** Base URL without a trailing slash; the gateway calls `${baseUrl}/responses`. */
   baseUrl: string;
   apiKey: string | undefined;
@@ -54,6 +65,22 @@ export interface Configuration {
   maxBodyBytes: number;
   streamIdleTimeoutMs: number;
   keepaliveIntervalMs: number;
+  session: SessionConfiguration;
+  /** `off` answers WebSocket upgrades with 426, which makes Codex use HTTP at once. */
+  websocketMode: "on" | "off";
+}
+
+export interface SessionConfiguration {
+  /** Close the upstream socket after this long without a turn (the provider allows 60 min). */
+  idleTimeoutMs: number;
+  /** Replace the upstream socket before it is this old. */
+  maxLifetimeMs: number;
+  /** Above this, a session stops retaining input (every turn is a full send). */
+  maxRetainedBytes: number;
+  /** How long a second request for a busy session waits before a 409. */
+  busyWaitMs: number;
+  /** WebSocket ping interval towards clients while idle. */
+  pingIntervalMs: number;
 }
 
 export const mockBaseUrl = "mock://turnpike";
@@ -75,19 +102,30 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
     .split(",")
     .map((key) => key.trim())
     .filter(Boolean);
+  // `auto`: the WebSocket transport where the provider has one (both kinds and the mock do).
+  const transport = values.UPSTREAM_TRANSPORT === "http" ? "http" : "websocket";
   return {
     upstream: values.UPSTREAM_URL
       ? {
           kind: values.UPSTREAM_KIND,
+          transport,
           baseUrl: values.UPSTREAM_URL.replace(/\/+$/, ""),
           apiKey: values.UPSTREAM_API_KEY,
           accountId: values.UPSTREAM_ACCOUNT_ID,
         }
-      : { kind: "mock", baseUrl: mockBaseUrl, apiKey: undefined, accountId: undefined },
+      : { kind: "mock", transport, baseUrl: mockBaseUrl, apiKey: undefined, accountId: undefined },
     gatewayKeys,
     maxBodyBytes: values.MAX_BODY_BYTES,
     streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,
     keepaliveIntervalMs: values.KEEPALIVE_INTERVAL_MS,
+    websocketMode: values.WEBSOCKET_MODE,
+    session: {
+      idleTimeoutMs: values.SESSION_IDLE_TIMEOUT_MS,
+      maxLifetimeMs: values.SESSION_MAX_LIFETIME_MS,
+      maxRetainedBytes: values.SESSION_MAX_RETAINED_BYTES,
+      busyWaitMs: values.SESSION_BUSY_WAIT_MS,
+      pingIntervalMs: values.SOCKET_PING_INTERVAL_MS,
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import { isRecord } from "../streams/responses-event";
 import { newStreamOutcome, type StreamOutcome } from "../streams/supervise-responses-events";
 
 export class RequestLog {
-  readonly requestId = crypto.randomUUID();
+  readonly requestId: string;
   readonly startedAt = Date.now();
   readonly outcome: StreamOutcome = newStreamOutcome();
   route = "";
@@ -21,6 +21,15 @@ export class RequestLog {
   readonly extra: Record<string, string | number | boolean | undefined> = {};
   #streaming = false;
   #written = false;
+
+  constructor(requestId?: string) {
+    this.requestId = requestId ?? crypto.randomUUID();
+  }
+
+  /** Another component (the session Durable Object) writes this request's line. */
+  delegate(): void {
+    this.#written = true;
+  }
 
   /** The response is a stream: write the line when it settles, not when the handler returns. */
   deferToStreamEnd(): void {

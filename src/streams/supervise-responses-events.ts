@@ -11,6 +11,7 @@
  */
 import { GatewayError } from "../errors/gateway-error";
 import { responseFailedEvent } from "../errors/render-openai-error";
+import { statusForResponseErrorCode } from "../upstream/upstream-error";
 import { IdleWatch } from "./idle-watch";
 import { eventFromPayload, eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "./responses-event";
 import type { EventBatch } from "./sse-reader";
@@ -147,7 +148,7 @@ export function errorFromErrorEvent(payload: Record<string, unknown>): GatewayEr
   const nested = isRecord(payload.error) ? payload.error : payload;
   const code = typeof nested.code === "string" ? nested.code : "server_error";
   const message = typeof nested.message === "string" && nested.message ? nested.message : "The upstream reported an error.";
-  const status = typeof payload.status === "number" ? payload.status : undefined;
+  const status = typeof payload.status === "number" ? payload.status : statusForResponseErrorCode(code);
   return new GatewayError("upstream_error", message, {
     code,
     status,

@@ -8,6 +8,7 @@
 import type { UpstreamConfiguration, UpstreamKind } from "../configuration/configuration";
 import { GatewayError } from "../errors/gateway-error";
 import { createMockUpstream } from "./mock/mock-upstream";
+import { openResponsesSocket, type ResponsesSocket } from "./responses-socket";
 
 export type UpstreamPath = "/responses" | "/responses/compact" | "/models";
 
@@ -27,6 +28,8 @@ export interface ResponsesUpstream {
   /** Values that must never appear in anything the gateway says (keys, tokens). */
   readonly secrets: readonly string[];
   send(path: UpstreamPath, call: UpstreamCall): Promise<Response>;
+  /** Opens a Responses WebSocket (`{base}/responses`) with the forwarded client headers. */
+  openSocket(headers: Headers): Promise<ResponsesSocket>;
 }
 
 export function createUpstream(configuration: UpstreamConfiguration): ResponsesUpstream {
@@ -43,11 +46,7 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
   }
 
   async send(path: UpstreamPath, call: UpstreamCall): Promise<Response> {
-    const headers = new Headers(call.headers);
-    if (this.configuration.apiKey) headers.set("authorization", `Bearer ${this.configuration.apiKey}`);
-    if (this.kind === "chatgpt" && this.configuration.accountId) {
-      headers.set("chatgpt-account-id", this.configuration.accountId);
-    }
+    const headers = this.#headers(call.headers);
     if (call.body !== undefined) headers.set("content-type", "application/json");
     headers.set("accept", path === "/responses" ? "text/event-stream" : "application/json");
     try {
@@ -62,6 +61,21 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
       throw new GatewayError("upstream_unreachable", "The gateway could not reach the upstream.", { cause });
     }
   }
+
+  openSocket(forwarded: Headers): Promise<ResponsesSocket> {
+    const headers = this.#headers(forwarded);
+    headers.set("openai-beta", "responses_websockets=2026-02-06");
+    return openResponsesSocket({ url: `${this.configuration.baseUrl}/responses`, headers, secrets: this.secrets });
+  }
+
+  #headers(forwarded: Headers): Headers {
+    const headers = new Headers(forwarded);
+    if (this.configuration.apiKey) headers.set("authorization", `Bearer ${this.configuration.apiKey}`);
+    if (this.kind === "chatgpt" && this.configuration.accountId) {
+      headers.set("chatgpt-account-id", this.configuration.accountId);
+    }
+    return headers;
+  }
 }
 
 /**
@@ -70,6 +84,10 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
  * (protocol §4). The client's text is forwarded untouched when nothing changes, so a
  * multi-megabyte history is not re-serialised.
  */
+export function prepareRequestObject(kind: UpstreamKind, body: Record<string, unknown>): Record<string, unknown> {
+  return kind === "chatgpt" && body.store !== false ? { ...body, store: false } : body;
+}
+
 export function prepareRequestBody(
   kind: UpstreamKind,
   body: Record<string, unknown>,

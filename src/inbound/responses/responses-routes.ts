@@ -6,16 +6,15 @@
 import { Hono, type Context } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { aggregateResponse } from "../../streams/aggregate-response";
-import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
-import { encodeResponsesBatch, encodeSseComment, sseHeaders } from "../../streams/sse-writer";
-import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { openResponsesStream } from "../../upstream/open-responses-stream";
 import { prepareRequestBody } from "../../upstream/responses-upstream";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../../upstream/upstream-headers";
 import { readJsonBody } from "../read-json-body";
+import { sessionIdFromBody, sessionIdFromHeaders } from "../../session/session-identity";
 import { parseCreateResponseRequest } from "./create-response-request";
+import { forwardToSession, sessionNamespace } from "./session-routing";
+import { respondWithEvents } from "./respond-with-events";
 
 export const responsesBasePaths = ["/v1", "", "/backend-api/codex"] as const;
 
@@ -25,16 +24,22 @@ for (const base of responsesBasePaths) {
   responsesRoutes.post(`${base}/responses`, createResponse);
   responsesRoutes.post(`${base}/responses/compact`, compactResponse);
   responsesRoutes.get(`${base}/models`, listModels);
-  responsesRoutes.get(`${base}/responses`, refuseWebSocketUntilSupported);
+  responsesRoutes.get(`${base}/responses`, openWebSocket);
 }
 
 async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   const configuration = context.get("configuration");
   const upstream = context.get("upstream");
   const log = context.get("log");
+  const sessions = sessionNamespace(context);
+  const headerSession = sessionIdFromHeaders(context.req.raw.headers);
+  if (sessions && headerSession) return forwardToSession(context, sessions, headerSession, context.req.raw.body);
+
   const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const request = parseCreateResponseRequest(body);
   log.model = request.model;
+  const bodySession = sessionIdFromBody(body);
+  if (sessions && bodySession) return forwardToSession(context, sessions, bodySession, text);
 
   const opened = await openResponsesStream(
     upstream,
@@ -42,27 +47,7 @@ async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
     { idleTimeoutMs: configuration.streamIdleTimeoutMs, signal: context.req.raw.signal },
   );
   log.upstreamStatus = opened.status;
-  const streaming = request.stream === true;
-  if (streaming) log.deferToStreamEnd();
-  const events = superviseResponsesEvents(opened.events, {
-    idleTimeoutMs: configuration.streamIdleTimeoutMs,
-    outcome: log.outcome,
-    onSettled: () => log.streamSettled(),
-  });
-
-  if (!streaming) {
-    const response = await aggregateResponse(events);
-    return Response.json(response, { headers: opened.headers });
-  }
-  const headers = new Headers(opened.headers);
-  for (const [name, value] of Object.entries(sseHeaders)) headers.set(name, value);
-  headers.set("x-turnpike-request-id", log.requestId);
-  const stream = encodeWithKeepalive(events, {
-    encode: encodeResponsesBatch,
-    keepalive: () => encodeSseComment("keepalive"),
-    intervalMs: configuration.keepaliveIntervalMs,
-  });
-  return new Response(stream, { status: 200, headers });
+  return respondWithEvents(opened.events, { streaming: request.stream === true, headers: opened.headers, configuration, log });
 }
 
 /** Remote compaction (Codex): plain JSON both ways, errors normalised like every other call. */
@@ -101,11 +86,19 @@ async function listModels(context: Context<GatewayEnv>): Promise<Response> {
   });
 }
 
-/** WebSocket mode arrives with the session Durable Object; 426 makes Codex use HTTP at once (§3). */
-function refuseWebSocketUntilSupported(context: Context<GatewayEnv>): Response {
-  if (context.req.header("upgrade")?.toLowerCase() === "websocket") {
-    throw new GatewayError("invalid_request", "WebSocket mode is not enabled on this gateway; use HTTP.", { status: 426 });
+/**
+ * Responses WebSocket mode, served by the session's Durable Object (a new session when the
+ * client names none). Refused with 426 when turned off, which makes Codex use HTTP at once (§3).
+ */
+async function openWebSocket(context: Context<GatewayEnv>): Promise<Response> {
+  if (context.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new GatewayError("method_not_allowed", "Use POST for this path, or GET with 'Upgrade: websocket'.");
   }
-  throw new GatewayError("method_not_allowed", "Use POST for this path.");
+  const sessions = sessionNamespace(context);
+  if (!sessions || context.get("configuration").websocketMode === "off") {
+    throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
+  }
+  const sessionId = sessionIdFromHeaders(context.req.raw.headers) ?? crypto.randomUUID();
+  return forwardToSession(context, sessions, sessionId, null);
 }
 

@@ -8,8 +8,11 @@ import { GatewayError } from "../../errors/gateway-error";
 import { isRecord } from "../../streams/responses-event";
 import { encodeServerSentEvent, sseHeaders } from "../../streams/sse-writer";
 import type { ResponsesUpstream, UpstreamCall, UpstreamPath } from "../responses-upstream";
+import type { ResponsesSocket } from "../responses-socket";
+import { MockResponsesSocket } from "./mock-socket";
 import { mockResponseEvents } from "./mock-events";
 import { decideMockReply } from "./mock-reply";
+import { fingerprint } from "./fingerprint";
 
 export const mockModels = ["gpt-5.5", "gpt-5.5-mini", "gpt-5.4", "gpt-5.3-codex"];
 
@@ -22,6 +25,9 @@ export function createMockUpstream(): ResponsesUpstream {
       const body = parseBody(call.body);
       if (path === "/responses/compact") return Response.json(compactResponse(body));
       return streamResponse(body, call.body ?? "");
+    },
+    async openSocket(): Promise<ResponsesSocket> {
+      return new MockResponsesSocket();
     },
   };
 }
@@ -72,16 +78,4 @@ function parseBody(text: string | undefined): Record<string, unknown> {
     // Falls through: the inbound side validates bodies, so this is a gateway bug.
   }
   throw new GatewayError("internal", "The mock upstream received a body that is not a JSON object.");
-}
-
-/** FNV-1a, 32 bits twice with different offsets: short stable ids, not security. */
-export function fingerprint(text: string): string {
-  let first = 0x811c9dc5;
-  let second = 0x01000193 ^ 0x5bd1e995;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    first = Math.imul(first ^ code, 0x01000193);
-    second = Math.imul(second ^ code, 0x01000193);
-  }
-  return (first >>> 0).toString(16).padStart(8, "0") + (second >>> 0).toString(16).padStart(8, "0");
 }

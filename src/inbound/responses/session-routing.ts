@@ -1,0 +1,35 @@
+/**
+ * Hands a Responses request to its session's Durable Object, which keeps the upstream
+ * WebSocket and the conversation state. The body is passed on unread when the session is
+ * named in a header, so the Worker does not parse a multi-megabyte history twice.
+ */
+import type { Context } from "hono";
+import type { GatewayEnv } from "../../gateway-env";
+import { internalHeaders } from "../../session/session-durable-object";
+import { sessionObjectName } from "../../session/session-identity";
+
+export function sessionNamespace(context: Context<GatewayEnv>): DurableObjectNamespace | undefined {
+  const binding = context.env?.SESSIONS as DurableObjectNamespace | undefined;
+  return binding && typeof binding.idFromName === "function" ? binding : undefined;
+}
+
+export async function forwardToSession(
+  context: Context<GatewayEnv>,
+  namespace: DurableObjectNamespace,
+  sessionId: string,
+  body: BodyInit | null,
+): Promise<Response> {
+  const log = context.get("log");
+  const name = await sessionObjectName(context.get("gatewayKeyId"), sessionId);
+  const stub = namespace.get(namespace.idFromName(name));
+  const headers = new Headers(context.req.raw.headers);
+  // The session needs no client credential: upstream headers are built from an allowlist.
+  headers.delete("authorization");
+  headers.delete("x-api-key");
+  headers.set(internalHeaders.requestId, log.requestId);
+  headers.set(internalHeaders.route, log.route);
+  // The session writes this request's log line: it sees the turn to its end.
+  log.delegate();
+  const isUpgrade = context.req.header("upgrade")?.toLowerCase() === "websocket";
+  return stub.fetch("https://session.turnpike/turn", { method: context.req.method, headers, body: isUpgrade ? null : body });
+}

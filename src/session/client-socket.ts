@@ -1,0 +1,141 @@
+/**
+ * The Responses WebSocket towards clients (Codex with `supports_websockets`, the OpenAI SDK's
+ * realtime-style clients): `response.create` (including `generate: false` warm-ups and
+ * `previous_response_id` chains) and the legacy `response.append` in; events out as JSON text
+ * frames; errors as nested `{type:"error", status, error:{…}}` frames (protocol notes §2).
+ * A second `response.create` while one is in flight gets an error frame, never a dropped socket.
+ */
+import { GatewayError, toGatewayError } from "../errors/gateway-error";
+import { openAiErrorBody } from "../errors/render-openai-error";
+import { parseCreateResponseRequest } from "../inbound/responses/create-response-request";
+import { RequestLog } from "../middleware/request-log";
+import { isRecord } from "../streams/responses-event";
+import type { EventBatch } from "../streams/sse-reader";
+import { superviseResponsesEvents } from "../streams/supervise-responses-events";
+import { pickForwardedRequestHeaders } from "../upstream/upstream-headers";
+import type { SessionDurableObject } from "./session-durable-object";
+
+interface SocketAttachment {
+  headers: [string, string][];
+}
+
+/** Close codes a peer may not send in a close frame (RFC 6455 §7.4.1): never echoed. */
+const reservedCloseCodes = new Set([1005, 1006, 1015]);
+
+export class ClientSockets {
+  /** The reader of the turn each socket has in flight, to cancel it when the client leaves. */
+  readonly #inFlight = new Map<WebSocket, ReadableStreamDefaultReader<unknown>>();
+  /** The last request of each socket, for `response.append`. */
+  readonly #lastRequest = new Map<WebSocket, Record<string, unknown>>();
+
+  constructor(private readonly object: SessionDurableObject) {}
+
+  accept(request: Request): Response {
+    if (this.object.configuration.websocketMode === "off") {
+      throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.object.acceptWebSocket(server);
+    const attachment: SocketAttachment = { headers: [...pickForwardedRequestHeaders(request.headers)] };
+    server.serializeAttachment(attachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async onMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const log = new RequestLog();
+    log.route = "WS response.create";
+    try {
+      const body = this.#requestFrom(socket, message);
+      log.model = parseCreateResponseRequest(body).model;
+      const release = this.object.lock.tryAcquire();
+      if (!release) {
+        throw new GatewayError("conflict", "A response is already in progress in this session; wait for it to finish.", {
+          code: "response_in_progress",
+        });
+      }
+      this.#lastRequest.set(socket, body);
+      const headers = new Headers((socket.deserializeAttachment() as SocketAttachment | null)?.headers ?? []);
+      const turn = await this.object.startTurn(body, headers, release);
+      log.extra.turn = turn.mode;
+      log.extra.full_reason = turn.reason;
+      log.deferToStreamEnd();
+      const events = superviseResponsesEvents(turn.events, {
+        idleTimeoutMs: this.object.configuration.streamIdleTimeoutMs,
+        outcome: log.outcome,
+        onSettled: () => {
+          release();
+          this.object.scheduleAlarm();
+          log.streamSettled();
+        },
+      });
+      await this.#forward(socket, events.getReader());
+    } catch (caught) {
+      const error = toGatewayError(caught);
+      log.status = error.status;
+      log.errorKind = error.kind;
+      log.write();
+      sendErrorFrame(socket, error);
+    }
+  }
+
+  onClose(socket: WebSocket, code: number, reason: string): void {
+    this.#inFlight.get(socket)?.cancel("client closed").catch(() => {});
+    this.#inFlight.delete(socket);
+    this.#lastRequest.delete(socket);
+    // Answer a clean close; Codex drops the socket without one (1006), which needs no answer.
+    if (!reservedCloseCodes.has(code)) {
+      try {
+        socket.close(code, reason);
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  async #forward(socket: WebSocket, reader: ReadableStreamDefaultReader<EventBatch>): Promise<void> {
+    this.#inFlight.set(socket, reader);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        for (const event of value) socket.send(event.data);
+      }
+    } catch {
+      reader.cancel("client socket failed").catch(() => {});
+    } finally {
+      this.#inFlight.delete(socket);
+    }
+  }
+
+  /** The `response.create` body from a frame; `response.append` extends the last request. */
+  #requestFrom(socket: WebSocket, message: string | ArrayBuffer): Record<string, unknown> {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+    } catch {
+      throw new GatewayError("invalid_request", "WebSocket messages must be JSON objects.");
+    }
+    if (!isRecord(frame)) throw new GatewayError("invalid_request", "WebSocket messages must be JSON objects.");
+    const { type, ...body } = frame;
+    if (type === "response.create") return body;
+    if (type === "response.append") {
+      const previous = this.#lastRequest.get(socket);
+      const lastResponseId = this.object.session.lastResponseId;
+      if (!previous || !lastResponseId) {
+        throw new GatewayError("invalid_request", "response.append needs a completed response earlier on this socket.", { param: "type" });
+      }
+      const { input: _previousInput, generate: _generate, ...fields } = previous;
+      return { ...fields, previous_response_id: lastResponseId, input: Array.isArray(body.input) ? body.input : [] };
+    }
+    throw new GatewayError("invalid_request", `Unsupported message type '${String(type).slice(0, 60)}'; send 'response.create'.`, { param: "type" });
+  }
+}
+
+function sendErrorFrame(socket: WebSocket, error: GatewayError): void {
+  const body = openAiErrorBody(error);
+  try {
+    socket.send(JSON.stringify({ type: "error", status: error.status, error: body.error }));
+  } catch {
+    // The client is gone.
+  }
+}

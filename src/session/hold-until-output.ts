@@ -1,0 +1,87 @@
+/**
+ * Holds a response's opening events (`response.created`, `response.in_progress`, metadata)
+ * back until its first output event, so that a failure before any output can still be retried
+ * — on a new connection, with the full input — without the client seeing two responses.
+ * The wait is short: providers send the first output item right after `response.created`.
+ */
+import { GatewayError } from "../errors/gateway-error";
+import { errorFromErrorEvent } from "../streams/supervise-responses-events";
+import { eventPayload, isRecord, type ResponsesEvent } from "../streams/responses-event";
+import type { EventBatch } from "../streams/sse-reader";
+
+const openingEventTypes = new Set(["response.created", "response.in_progress", "response.queued", "response.metadata", "codex.rate_limits"]);
+
+export type HeldResponse =
+  | { kind: "released"; events: ReadableStream<EventBatch> }
+  /** Nothing reached the client: `error` is what the upstream said (or the connection loss). */
+  | { kind: "failed"; error: GatewayError; code: string | undefined };
+
+export async function holdUntilOutput(source: ReadableStream<EventBatch>): Promise<HeldResponse> {
+  const reader = source.getReader();
+  const held: EventBatch = [];
+  for (;;) {
+    let result: ReadableStreamReadResult<EventBatch>;
+    try {
+      result = await reader.read();
+    } catch (cause) {
+      const error = cause instanceof GatewayError ? cause : new GatewayError("upstream_disconnected", "The upstream connection broke.", { cause });
+      return { kind: "failed", error, code: undefined };
+    }
+    if (result.done) {
+      return { kind: "failed", error: new GatewayError("upstream_disconnected", "The upstream closed before the response started."), code: undefined };
+    }
+    for (const [index, event] of result.value.entries()) {
+      if (openingEventTypes.has(event.type)) {
+        held.push(event);
+        continue;
+      }
+      const failure = failureBeforeOutput(event);
+      if (failure) {
+        reader.cancel("failed before output").catch(() => {});
+        return { kind: "failed", ...failure };
+      }
+      held.push(...result.value.slice(index));
+      return { kind: "released", events: prepend(held, reader) };
+    }
+  }
+}
+
+function failureBeforeOutput(event: ResponsesEvent): { error: GatewayError; code: string | undefined } | undefined {
+  if (event.type === "error") {
+    const error = errorFromErrorEvent(eventPayload(event));
+    return { error, code: error.code ?? undefined };
+  }
+  if (event.type === "response.failed") {
+    const response = eventPayload(event).response;
+    const details = isRecord(response) && isRecord(response.error) ? response.error : {};
+    const error = errorFromErrorEvent({ error: details });
+    return { error, code: error.code ?? undefined };
+  }
+  return undefined;
+}
+
+function prepend(first: EventBatch, reader: ReadableStreamDefaultReader<EventBatch>): ReadableStream<EventBatch> {
+  let sentFirst = false;
+  return new ReadableStream<EventBatch>(
+    {
+      async pull(controller) {
+        if (!sentFirst) {
+          sentFirst = true;
+          controller.enqueue(first);
+          return;
+        }
+        try {
+          const result = await reader.read();
+          if (result.done) controller.close();
+          else controller.enqueue(result.value);
+        } catch (error) {
+          controller.error(error);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,152 @@
+/**
+ * The session Durable Object: one per (gateway key, session id), so a session is sticky
+ * worldwide with no server of ours. The runtime entry points below are plumbing; the turn logic
+ * lives in `Session`, the client WebSocket protocol in `client-socket.ts`.
+ *
+ * Memory (the upstream socket) is a cache; storage (retained input, last response id,
+ * connection generation) is the truth, so an evicted or restarted object recovers with a full
+ * send on a new connection.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { loadConfiguration, type Configuration } from "../configuration/configuration";
+import { toGatewayError } from "../errors/gateway-error";
+import { openAiErrorResponse } from "../errors/render-openai-error";
+import { parseCreateResponseRequest } from "../inbound/responses/create-response-request";
+import { respondWithEvents } from "../inbound/responses/respond-with-events";
+import { readJsonBody } from "../inbound/read-json-body";
+import { RequestLog } from "../middleware/request-log";
+import { createUpstream } from "../upstream/responses-upstream";
+import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
+import { ClientSockets } from "./client-socket";
+import { Session, type StartedTurn } from "./session";
+import { SessionStore } from "./session-store";
+import { TurnLock } from "./turn-lock";
+
+/** Internal headers the Worker sets when it hands a request to the session. */
+export const internalHeaders = { requestId: "x-turnpike-request-id", route: "x-turnpike-route" } as const;
+
+export class SessionDurableObject extends DurableObject<Record<string, unknown>> {
+  readonly lock = new TurnLock();
+  readonly store: SessionStore;
+  #session: Session | undefined;
+  #clients: ClientSockets | undefined;
+
+  constructor(context: DurableObjectState, environment: Record<string, unknown>) {
+    super(context, environment);
+    this.store = new SessionStore(context.storage.sql);
+  }
+
+  get configuration(): Configuration {
+    return loadConfiguration(this.env);
+  }
+
+  get session(): Session {
+    this.#session ??= new Session(this.store, this.configuration, createUpstream(this.configuration.upstream));
+    return this.#session;
+  }
+
+  get clients(): ClientSockets {
+    this.#clients ??= new ClientSockets(this);
+    return this.#clients;
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const log = new RequestLog(request.headers.get(internalHeaders.requestId) ?? undefined);
+    log.route = request.headers.get(internalHeaders.route) ?? "session";
+    try {
+      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.clients.accept(request);
+      const response = await this.#httpTurn(request, log);
+      log.status = response.status;
+      if (!log.streaming) log.write();
+      return response;
+    } catch (caught) {
+      const error = toGatewayError(caught);
+      log.status = error.status;
+      log.errorKind = error.kind;
+      log.write();
+      return openAiErrorResponse(error);
+    }
+  }
+
+  /** Starts a turn under the session lock; the lock is released when its stream settles. */
+  async startTurn(body: Record<string, unknown>, headers: Headers, release: () => void): Promise<StartedTurn> {
+    try {
+      return await this.session.startTurn(body, headers);
+    } catch (error) {
+      release();
+      throw error;
+    } finally {
+      this.scheduleAlarm();
+    }
+  }
+
+  async #httpTurn(request: Request, log: RequestLog): Promise<Response> {
+    const configuration = this.configuration;
+    const { body } = await readJsonBody(request, configuration.maxBodyBytes);
+    const parsed = parseCreateResponseRequest(body);
+    log.model = parsed.model;
+    const release = await this.lock.acquire(configuration.session.busyWaitMs);
+    const turn = await this.startTurn(body, pickForwardedRequestHeaders(request.headers), release);
+    log.extra.turn = turn.mode;
+    log.extra.full_reason = turn.reason;
+    const headers = pickReturnedResponseHeaders(turn.headers);
+    headers.set("x-turnpike-turn", turn.mode);
+    if (turn.reason) headers.set("x-turnpike-full-reason", turn.reason);
+    try {
+      return await respondWithEvents(turn.events, {
+        streaming: parsed.stream === true,
+        headers,
+        configuration,
+        log,
+        onSettled: () => {
+          release();
+          this.scheduleAlarm();
+        },
+      });
+    } finally {
+      if (parsed.stream !== true) release();
+    }
+  }
+
+  acceptWebSocket(socket: WebSocket): void {
+    this.ctx.acceptWebSocket(socket);
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.clients.onMessage(socket, message);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    this.clients.onClose(socket, code, reason);
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    this.clients.onClose(socket, 1011, "error");
+  }
+
+  /** Closes the upstream socket when idle or at its lifetime (the provider's limit is 60 min). */
+  override async alarm(): Promise<void> {
+    const session = this.#session;
+    const openedAt = session?.socketOpenedAt;
+    if (!session || openedAt === undefined) return;
+    if (this.lock.busy) {
+      await this.ctx.storage.setAlarm(Date.now() + 5_000);
+      return;
+    }
+    const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
+    const now = Date.now();
+    if (now - session.lastActivity >= idleTimeoutMs) session.closeSocket("idle");
+    else if (now - openedAt >= maxLifetimeMs) session.closeSocket("lifetime reached");
+    else this.scheduleAlarm();
+  }
+
+  scheduleAlarm(): void {
+    const session = this.#session;
+    const openedAt = session?.socketOpenedAt;
+    if (!session || openedAt === undefined) return;
+    const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
+    const due = Math.min(session.lastActivity + idleTimeoutMs, openedAt + maxLifetimeMs);
+    this.ctx.storage.setAlarm(Math.max(due, Date.now() + 10)).catch(() => {});
+  }
+}
+

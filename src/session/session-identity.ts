@@ -1,0 +1,32 @@
+/**
+ * Which session a request belongs to. Clients name their session in a header (Codex:
+ * `session-id`/`thread-id`, older versions `session_id`/`conversation_id`; Claude Code:
+ * `x-claude-code-session-id`) or, failing that, in the body's `prompt_cache_key`. The first
+ * present, in this order, wins.
+ */
+export const sessionHeaders = ["session-id", "session_id", "thread-id", "thread_id", "conversation_id", "x-claude-code-session-id"] as const;
+
+const maxSessionIdLength = 256;
+
+export function sessionIdFromHeaders(headers: Headers): string | undefined {
+  for (const name of sessionHeaders) {
+    const value = headers.get(name)?.trim();
+    if (value) return value.slice(0, maxSessionIdLength);
+  }
+  return undefined;
+}
+
+export function sessionIdFromBody(body: Record<string, unknown>): string | undefined {
+  const key = body.prompt_cache_key;
+  return typeof key === "string" && key.trim() ? key.trim().slice(0, maxSessionIdLength) : undefined;
+}
+
+/**
+ * The Durable Object name: a digest of the authenticating gateway key's id and the session id,
+ * so that two clients with different keys never share a session, whatever ids they choose.
+ */
+export async function sessionObjectName(gatewayKeyId: string, sessionId: string): Promise<string> {
+  const bytes = new TextEncoder().encode(`${gatewayKeyId}\n${sessionId}`);
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}

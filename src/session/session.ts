@@ -1,0 +1,197 @@
+/**
+ * One session's turns: which upstream connection they go on, whether each is sent as a delta
+ * or in full, recovery when the connection or the provider's state is lost, and what is
+ * retained for the next turn. Owned by the session Durable Object (one per session), which
+ * also guarantees that two turns never run at once.
+ */
+import type { Configuration } from "../configuration/configuration";
+import { eventPayload, isRecord, terminalEventTypes } from "../streams/responses-event";
+import type { EventBatch } from "../streams/sse-reader";
+import { openResponsesStream } from "../upstream/open-responses-stream";
+import { prepareRequestObject, type ResponsesUpstream } from "../upstream/responses-upstream";
+import type { ResponsesSocket } from "../upstream/responses-socket";
+import { holdUntilOutput } from "./hold-until-output";
+import type { SessionStore } from "./session-store";
+import {
+  asFullSend,
+  comparedFieldsKey,
+  planChainedTurn,
+  planFullHistoryTurn,
+  type FullSendReason,
+  type SessionSnapshot,
+  type TurnPlan,
+} from "./turn-planner";
+
+/** Provider answers that mean "your continuation is gone": resend in full, on a new connection. */
+const lostContinuationCodes = new Set(["previous_response_not_found", "websocket_connection_limit_reached"]);
+
+export interface StartedTurn {
+  events: ReadableStream<EventBatch>;
+  mode: "delta" | "full";
+  reason: FullSendReason | undefined;
+  /** Response headers worth passing on (turn state, rate limits). */
+  headers: Headers;
+}
+
+export class Session {
+  #snapshot: SessionSnapshot | undefined;
+  #loaded = false;
+  #socket: ResponsesSocket | undefined;
+  #generation = 0;
+  lastActivity = Date.now();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly configuration: Configuration,
+    private readonly upstream: ResponsesUpstream,
+  ) {}
+
+  get lastResponseId(): string | undefined {
+    return this.#loadSnapshot()?.lastResponseId;
+  }
+
+  get socketOpenedAt(): number | undefined {
+    return this.#socket?.isOpen ? this.#socket.openedAt : undefined;
+  }
+
+  /** Starts a turn; resolves once its first output is on the way (or fails before any). */
+  async startTurn(body: Record<string, unknown>, forwardedHeaders: Headers): Promise<StartedTurn> {
+    this.lastActivity = Date.now();
+    const request = prepareRequestObject(this.upstream.kind, { ...body, stream: true });
+    const snapshot = this.#loadSnapshot();
+    if (this.configuration.upstream.transport === "http") return this.#startHttpTurn(request, snapshot, forwardedHeaders);
+
+    await this.#ensureSocket(forwardedHeaders);
+    let plan = this.#plan(request, snapshot);
+    for (let attempt = 0; ; attempt += 1) {
+      const socket = this.#socket!;
+      const generation = this.#generation;
+      const held = await holdUntilOutput(socket.create(withoutType(plan.request)));
+      if (held.kind === "released") {
+        return { events: this.#track(held.events, plan, request, generation), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders };
+      }
+      this.#forgetContinuation();
+      const lost = !socket.isOpen || (held.code !== undefined && lostContinuationCodes.has(held.code));
+      const retry = attempt === 0 && lost ? asFullSend(plan, "reconnect") : undefined;
+      if (!retry) throw held.error;
+      // Nothing reached the client yet: a fresh connection and the whole input, transparently.
+      this.closeSocket("continuation lost");
+      await this.#ensureSocket(forwardedHeaders);
+      plan = retry;
+    }
+  }
+
+  /** Closes the upstream socket (idle, lifetime, shutdown). The next turn opens a new one. */
+  closeSocket(reason: string): void {
+    this.#socket?.close(1000, reason);
+    this.#socket = undefined;
+  }
+
+  #plan(request: Record<string, unknown>, snapshot: SessionSnapshot | undefined): TurnPlan {
+    const plan =
+      typeof request.previous_response_id === "string"
+        ? planChainedTurn(request, snapshot, this.#generation)
+        : planFullHistoryTurn(request, snapshot, this.#generation);
+    if (plan.fullInput && retainedSize(plan.fullInput) > this.configuration.session.maxRetainedBytes) {
+      return { ...plan, fullInput: null, ...(plan.mode === "full" ? { reason: "retained_too_large" as const } : {}) };
+    }
+    return plan;
+  }
+
+  async #startHttpTurn(request: Record<string, unknown>, snapshot: SessionSnapshot | undefined, headers: Headers): Promise<StartedTurn> {
+    // Over HTTP a previous response is reachable only if the provider stored it.
+    const plan: TurnPlan =
+      request.store === true && typeof request.previous_response_id !== "string"
+        ? planFullHistoryTurn(request, snapshot, 0)
+        : { mode: "full", reason: snapshot ? "fields_changed" : "first_turn", request, fullInput: null };
+    const opened = await openResponsesStream(
+      this.upstream,
+      { body: JSON.stringify(plan.request), headers },
+      { idleTimeoutMs: this.configuration.streamIdleTimeoutMs },
+    );
+    const held = await holdUntilOutput(opened.events);
+    if (held.kind === "failed") {
+      this.#forgetContinuation();
+      throw held.error;
+    }
+    return { events: this.#track(held.events, plan, request, 0), mode: plan.mode, reason: plan.reason, headers: opened.headers };
+  }
+
+  async #ensureSocket(headers: Headers): Promise<void> {
+    const socket = this.#socket;
+    const age = socket ? Date.now() - socket.openedAt : 0;
+    if (socket?.isOpen && age < this.configuration.session.maxLifetimeMs) return;
+    socket?.close(1000, "lifetime reached");
+    this.#socket = await this.upstream.openSocket(headers);
+    // A new connection holds no previous response: ids from older generations cannot be chained.
+    this.#generation = this.store.increment("connection_generation");
+  }
+
+  /** Watches a released response to retain what the next turn builds on. */
+  #track(events: ReadableStream<EventBatch>, plan: TurnPlan, request: Record<string, unknown>, generation: number): ReadableStream<EventBatch> {
+    const outputs = new Map<number, unknown>();
+    const previous = this.#snapshot;
+    return events.pipeThrough(
+      new TransformStream<EventBatch, EventBatch>({
+        transform: (batch, controller) => {
+          for (const event of batch) {
+            if (event.type === "response.output_item.done") {
+              const payload = eventPayload(event);
+              if (typeof payload.output_index === "number") outputs.set(payload.output_index, payload.item);
+            } else if (terminalEventTypes.has(event.type)) {
+              this.lastActivity = Date.now();
+              const response = eventPayload(event).response;
+              if (event.type === "response.completed" && isRecord(response) && typeof response.id === "string" && plan.fullInput) {
+                const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : orderedValues(outputs);
+                const snapshot = { lastResponseId: response.id, fieldsKey: comparedFieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };
+                // A delta turn's input starts with what is already stored: append only the rest.
+                const kept = plan.mode === "delta" && previous ? previous.inputItems.length : 0;
+                this.#remember(snapshot, kept);
+              } else {
+                // Failed or incomplete responses are evicted by the provider (protocol §2).
+                this.#forgetContinuation();
+              }
+            }
+          }
+          controller.enqueue(batch);
+        },
+      }),
+    );
+  }
+
+  #loadSnapshot(): SessionSnapshot | undefined {
+    if (!this.#loaded) {
+      this.#snapshot = this.store.loadSnapshot();
+      this.#loaded = true;
+    }
+    return this.#snapshot;
+  }
+
+  #remember(snapshot: SessionSnapshot, keptInputItems: number): void {
+    this.#snapshot = snapshot;
+    this.store.saveSnapshot(snapshot, keptInputItems);
+  }
+
+  #forgetContinuation(): void {
+    if (!this.#snapshot && this.#loaded) return;
+    this.#snapshot = undefined;
+    this.#loaded = true;
+    this.store.clearSnapshot();
+  }
+}
+
+function withoutType(request: Record<string, unknown>): Record<string, unknown> {
+  const { type: _type, ...rest } = request;
+  return rest;
+}
+
+function orderedValues(map: Map<number, unknown>): unknown[] {
+  return [...map.entries()].sort(([a], [b]) => a - b).map(([, value]) => value);
+}
+
+function retainedSize(items: string[]): number {
+  let size = 0;
+  for (const item of items) size += item.length;
+  return size;
+}
+

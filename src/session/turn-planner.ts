@@ -1,0 +1,135 @@
+/**
+ * Decides how a turn goes upstream: as a delta on the previous response, or in full.
+ *
+ * The rule is Codex's own (`get_incremental_items`, protocol notes §3): a delta only when every
+ * field but the input is unchanged and the new input is exactly the retained input + the last
+ * response's output + new items. Items are compared structurally: clients resend the
+ * provider's output items with the same values in a different key order. Pure functions.
+ */
+import { isRecord } from "../streams/responses-event";
+
+/** What a session remembers of its previous turn. */
+export interface SessionSnapshot {
+  lastResponseId: string;
+  /** Canonical JSON of the compared fields of the previous request. */
+  fieldsKey: string;
+  /** The previous turn's full input, one JSON text per item, as the client serialised it. */
+  inputItems: string[];
+  /** The previous response's output items, as the provider sent them. */
+  outputItems: unknown[];
+  /** The upstream connection the response id lives on (ids are bound to it with `store: false`). */
+  connectionGeneration: number;
+}
+
+export type FullSendReason = "first_turn" | "fields_changed" | "history_edited" | "reconnect" | "retained_too_large" | "unknown_previous_response";
+
+export interface TurnPlan {
+  mode: "delta" | "full";
+  reason?: FullSendReason;
+  /** The `response.create` body to send (no `type`), input already cut to the delta if any. */
+  request: Record<string, unknown>;
+  /** The whole logical input of this turn, to retain once it completes (null: unknown). */
+  fullInput: string[] | null;
+}
+
+/** Fields that change every turn without changing the conversation (not compared). */
+const uncomparedFields = new Set(["input", "previous_response_id", "client_metadata", "stream", "generate", "background", "type"]);
+
+export function comparedFieldsKey(request: Record<string, unknown>): string {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(request)) if (!uncomparedFields.has(name)) fields[name] = value;
+  return canonicalJson(fields);
+}
+
+/** JSON with object keys sorted, so that two equal structures give the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+export function inputItems(input: unknown): unknown[] {
+  if (Array.isArray(input)) return input;
+  if (typeof input === "string") return [{ role: "user", content: [{ type: "input_text", text: input }] }];
+  return [];
+}
+
+/**
+ * A request that carries its whole history (HTTP clients; WebSocket clients after a reset).
+ * `generation` is the upstream connection the turn will be sent on.
+ */
+export function planFullHistoryTurn(
+  request: Record<string, unknown>,
+  snapshot: SessionSnapshot | undefined,
+  generation: number,
+): TurnPlan {
+  const items = inputItems(request.input);
+  const texts = items.map((item) => JSON.stringify(item));
+  const full = (reason: FullSendReason): TurnPlan => ({ mode: "full", reason, request: withoutChain(request), fullInput: texts });
+  if (!snapshot) return full("first_turn");
+  if (snapshot.connectionGeneration !== generation) return full("reconnect");
+  if (comparedFieldsKey(request) !== snapshot.fieldsKey) return full("fields_changed");
+  const deltaStart = matchedPrefixLength(items, texts, snapshot);
+  if (deltaStart === undefined || deltaStart >= items.length) return full("history_edited");
+  return {
+    mode: "delta",
+    request: { ...request, previous_response_id: snapshot.lastResponseId, input: items.slice(deltaStart) },
+    fullInput: texts,
+  };
+}
+
+/**
+ * A request chained by the client itself (`previous_response_id` + new items, WebSocket mode).
+ * Forwarded as is while the chain is ours and our connection still holds it; rebuilt into a
+ * full input from what we retained when the connection was replaced.
+ */
+export function planChainedTurn(
+  request: Record<string, unknown>,
+  snapshot: SessionSnapshot | undefined,
+  generation: number,
+): TurnPlan {
+  const delta = inputItems(request.input).map((item) => JSON.stringify(item));
+  if (!snapshot || request.previous_response_id !== snapshot.lastResponseId) {
+    return { mode: "delta", reason: "unknown_previous_response", request, fullInput: null };
+  }
+  const fullInput = [...snapshot.inputItems, ...snapshot.outputItems.map((item) => JSON.stringify(item)), ...delta];
+  if (snapshot.connectionGeneration === generation) return { mode: "delta", request, fullInput };
+  return {
+    mode: "full",
+    reason: "reconnect",
+    request: { ...withoutChain(request), input: fullInput.map((text) => JSON.parse(text) as unknown) },
+    fullInput,
+  };
+}
+
+/** The same turn sent in full (after a lost connection or a lost previous response). */
+export function asFullSend(plan: TurnPlan, reason: FullSendReason): TurnPlan | undefined {
+  if (plan.mode === "full") return plan;
+  if (!plan.fullInput) return undefined;
+  return { mode: "full", reason, request: { ...withoutChain(plan.request), input: plan.fullInput.map((text) => JSON.parse(text) as unknown) }, fullInput: plan.fullInput };
+}
+
+function withoutChain(request: Record<string, unknown>): Record<string, unknown> {
+  const { previous_response_id: _dropped, ...rest } = request;
+  return rest;
+}
+
+/** Where the new items start, or undefined when the history is not retained + output. */
+function matchedPrefixLength(items: unknown[], texts: string[], snapshot: SessionSnapshot): number | undefined {
+  const retained = snapshot.inputItems;
+  const output = snapshot.outputItems;
+  if (items.length < retained.length + output.length) return undefined;
+  for (let index = 0; index < retained.length; index += 1) {
+    // The client's own items come back byte for byte; only re-ordered keys need the slow path.
+    if (texts[index] !== retained[index] && canonicalJson(items[index]) !== canonicalJson(JSON.parse(retained[index]!))) {
+      return undefined;
+    }
+  }
+  for (let index = 0; index < output.length; index += 1) {
+    if (canonicalJson(items[retained.length + index]) !== canonicalJson(output[index])) return undefined;
+  }
+  return retained.length + output.length;
+}

@@ -1,0 +1,129 @@
+/**
+ * One upstream Responses WebSocket ("WebSocket mode", protocol notes §2): `response.create`
+ * frames out, the same event objects back as JSON text frames, one response at a time, and the
+ * provider's one previous-response state bound to this connection.
+ *
+ * The session Durable Object owns it; this file only frames messages and turns the socket's
+ * life (messages, error frames, close) into one event stream per response.
+ */
+import { GatewayError } from "../errors/gateway-error";
+import { eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
+import type { EventBatch } from "../streams/sse-reader";
+import { errorFromUpstreamResponse } from "./upstream-error";
+
+/** What the session needs from an upstream connection, real or mock. */
+export interface ResponsesSocket {
+  readonly openedAt: number;
+  readonly isOpen: boolean;
+  /** Headers of the upgrade response (e.g. `x-codex-turn-state` on older backends). */
+  readonly upgradeHeaders: Headers;
+  /** Sends `response.create`; the stream ends after this response's terminal or error frame. */
+  create(request: Record<string, unknown>): ReadableStream<EventBatch>;
+  close(code?: number, reason?: string): void;
+}
+
+export interface SocketTarget {
+  /** `{UPSTREAM_URL}/responses`, http(s) — the runtime upgrades it. */
+  url: string;
+  headers: Headers;
+  secrets: readonly string[];
+}
+
+/** Opens the socket; an upgrade the provider refuses becomes that HTTP error (status kept). */
+export async function openResponsesSocket(target: SocketTarget): Promise<ResponsesSocket> {
+  const headers = new Headers(target.headers);
+  headers.set("upgrade", "websocket");
+  let response: Response;
+  try {
+    response = await fetch(target.url, { headers });
+  } catch (cause) {
+    throw new GatewayError("upstream_unreachable", "The gateway could not open a WebSocket to the upstream.", { cause });
+  }
+  const socket = response.webSocket;
+  if (response.status !== 101 || !socket) {
+    throw await errorFromUpstreamResponse(response, target.secrets);
+  }
+  socket.accept();
+  return new NativeResponsesSocket(socket, response.headers);
+}
+
+class NativeResponsesSocket implements ResponsesSocket {
+  readonly openedAt = Date.now();
+  #open = true;
+  #current: ReadableStreamDefaultController<EventBatch> | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly upgradeHeaders: Headers,
+  ) {
+    socket.addEventListener("message", (message) => this.#onMessage(message.data));
+    socket.addEventListener("close", (event) => this.#onGone(`closed (${event.code}${event.reason ? `: ${event.reason}` : ""})`));
+    socket.addEventListener("error", () => this.#onGone("failed"));
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  create(request: Record<string, unknown>): ReadableStream<EventBatch> {
+    if (!this.#open) throw new GatewayError("upstream_disconnected", "The upstream WebSocket is closed.");
+    if (this.#current) throw new GatewayError("conflict", "A response is already in flight on this upstream connection.");
+    const stream = new ReadableStream<EventBatch>({
+      start: (controller) => {
+        this.#current = controller;
+      },
+      cancel: () => {
+        // The client is gone mid-response: the provider would keep streaming into this socket
+        // and the next turn would read the tail of this one, so the socket goes too.
+        this.#current = undefined;
+        this.close(1000, "response cancelled");
+      },
+    });
+    this.socket.send(JSON.stringify({ ...request, type: "response.create" }));
+    return stream;
+  }
+
+  close(code = 1000, reason = "closing"): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+    this.#onGone("closed by the gateway");
+  }
+
+  #onMessage(data: unknown): void {
+    const controller = this.#current;
+    if (!controller || typeof data !== "string") return;
+    const event = eventFromFrame(data);
+    controller.enqueue([event]);
+    if (terminalEventTypes.has(event.type) || event.type === "error") {
+      this.#current = undefined;
+      controller.close();
+    }
+  }
+
+  #onGone(how: string): void {
+    this.#open = false;
+    const controller = this.#current;
+    this.#current = undefined;
+    controller?.error(new GatewayError("upstream_disconnected", `The upstream WebSocket ${how} before the response completed.`));
+  }
+}
+
+/** A text frame → an event; the type comes from the JSON (frames have no `event:` line). */
+export function eventFromFrame(data: string): ResponsesEvent {
+  const event: ResponsesEvent = { type: "", data };
+  const type = eventPayload(event).type;
+  event.type = typeof type === "string" ? type : "unknown";
+  return event;
+}
+
+/** The code of an error frame (`{type:"error", status, error:{code}}` or the flat SSE form). */
+export function errorFrameCode(event: ResponsesEvent): string | undefined {
+  const payload = eventPayload(event);
+  const nested = isRecord(payload.error) ? payload.error : payload;
+  return typeof nested.code === "string" ? nested.code : undefined;
+}
