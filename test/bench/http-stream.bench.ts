@@ -22,7 +22,7 @@ let passThrough: Gateway;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
-  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, fileURLToPath(new URL("./pass-through-worker.ts", import.meta.url)));
+  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, { entrypoint: fileURLToPath(new URL("./pass-through-worker.ts", import.meta.url)) });
 });
 
 afterAll(async () => {

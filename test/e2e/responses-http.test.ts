@@ -271,7 +271,7 @@ describe("routes", () => {
   });
 });
 
-describe("captured Codex requests", () => {
+describe("captured Codex requests, stateless (session headers removed)", () => {
   const fixtures = "../shared/fixtures/clients";
   const files = readdirSync(new URL(`../../${fixtures}`, import.meta.url)).filter((name) => /^codex-http-.*\.json$/.test(name));
 
@@ -279,16 +279,18 @@ describe("captured Codex requests", () => {
     const capture = JSON.parse(readFileSync(new URL(`../../${fixtures}/${file}`, import.meta.url), "utf8"));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(capture.headers as Record<string, string>)) {
-      if (!["host", "content-length", "content-encoding", "connection", "accept-encoding"].includes(name)) headers[name] = value;
+      if (!["host", "content-length", "content-encoding", "connection", "accept-encoding", "session-id", "thread-id"].includes(name)) headers[name] = value;
     }
     headers.authorization = `Bearer ${gatewayKey}`;
-    const text = JSON.stringify(capture.body);
+    // Without a session header or prompt_cache_key the request takes the stateless path.
+    const { prompt_cache_key: _key, ...body } = capture.body;
+    const text = JSON.stringify(body);
     const response = await fetch(`${gateway.url}/v1/responses`, { method: "POST", headers, body: text });
     const events = await readSse(response);
     expect(events.at(-1)!.event).toBe("response.completed");
     const received = upstream.requests.at(-1)!;
     expect(received.bytes).toBe(new TextEncoder().encode(text).length); // forwarded as sent
-    expect(received.headers["session-id"]).toBe(capture.headers["session-id"]);
+    expect(received.headers["x-codex-window-id"]).toBe(capture.headers["x-codex-window-id"]);
     expect(received.headers["x-codex-turn-metadata"]).toBe(capture.headers["x-codex-turn-metadata"]);
     expect(received.headers.authorization).toBe(`Bearer ${upstreamKey}`);
   });

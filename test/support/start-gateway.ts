@@ -10,17 +10,24 @@ export interface Gateway {
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-export async function startGateway(variables: Record<string, string>, entrypoint?: string): Promise<Gateway> {
+export interface GatewayOptions {
+  /** Another Worker to start with the same configuration (the benchmark's pass-through floor). */
+  entrypoint?: string;
+  /** Keep Durable Object storage in this folder, so that a restarted Worker finds it again. */
+  persistTo?: string;
+}
+
+export async function startGateway(variables: Record<string, string>, options: GatewayOptions = {}): Promise<Gateway> {
   const worker = await unstable_startWorker({
     config: `${projectRoot}/wrangler.toml`,
-    ...(entrypoint ? { entrypoint } : {}),
+    ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
     envFiles: [],
     bindings: Object.fromEntries(
       Object.entries(variables).map(([name, value]) => [name, { type: "secret_text" as const, value }]),
     ),
     dev: {
       inspector: false,
-      persist: false,
+      persist: options.persistTo ?? false,
       watch: false,
       logLevel: "log",
       server: { hostname: "127.0.0.1", port: 0 },

@@ -28,6 +28,8 @@ export interface FakeUpstream {
   close(): Promise<void>;
   /** Terminate every upstream WebSocket abruptly (no close frame). */
   dropConnections(): void;
+  /** Forget every connection's previous response (the next chained create gets previous_response_not_found). */
+  forgetPreviousResponses(): void;
   connectionCount(): number;
   /** Change how WebSocket upgrades are answered (null: accept). */
   setUpgradeStatus(status: number | null): void;
@@ -76,6 +78,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       st.queue.length = 0;
     },
     dropConnections: () => ws.drop(),
+    forgetPreviousResponses: () => ws.forget(),
     connectionCount: () => ws.count(),
     setUpgradeStatus: (status) => {
       st.upgradeStatus = status;

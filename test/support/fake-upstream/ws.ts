@@ -154,9 +154,15 @@ export function createWsHandler(st: State) {
     conns.clear();
   }
 
+  /** Like a provider that lost its in-memory state: the next chained create is not found. */
+  function forget(): void {
+    for (const c of conns) c.latest = null;
+  }
+
   return {
     onUpgrade,
     drop,
+    forget,
     count: () => conns.size,
     close: () => {
       drop();
