@@ -6,6 +6,7 @@
 #   BASE_URL   default http://127.0.0.1:8787/v1 (Codex appends /responses)
 #   PROMPT     default "say hi"
 #   --websocket  set supports_websockets = true on the provider (Responses WebSocket mode)
+#   --then PROMPT  a further turn in the same thread (codex exec resume --last); repeatable
 #
 # Environment:
 #   GATEWAY_KEY          key Codex sends as "Authorization: Bearer" (default dev-key)
@@ -32,9 +33,11 @@ usage() {
 
 websocket=0
 positional=()
+followups=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --websocket) websocket=1 ;;
+    --then) shift; followups+=("$1") ;;
     -h|--help) usage; exit 0 ;;
     --) shift; positional+=("$@"); break ;;
     -*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -140,25 +143,35 @@ echo "--- prompt: $prompt" >&2
 # A minimal environment: nothing personal (OPENAI_API_KEY, ~/.codex, proxies, ...) leaks in,
 # and every destination other than the gateway host goes to a proxy that refuses it.
 no_proxy="$host,localhost,127.0.0.1,::1"
+run_codex() {
+  (
+    cd "$tmp/work"
+    # shellcheck disable=SC2086 # TURNPIKE_WRAP is a command prefix, split on purpose
+    env -i \
+      PATH="$PATH" \
+      HOME="$tmp/home" \
+      TMPDIR="${TMPDIR:-/tmp}" \
+      LANG="${LANG:-C.UTF-8}" \
+      TERM=dumb \
+      CODEX_HOME="$tmp/codex-home" \
+      GATEWAY_KEY="$gateway_key" \
+      HTTP_PROXY="$block_proxy" HTTPS_PROXY="$block_proxy" ALL_PROXY="$block_proxy" \
+      http_proxy="$block_proxy" https_proxy="$block_proxy" all_proxy="$block_proxy" \
+      NO_PROXY="$no_proxy" no_proxy="$no_proxy" \
+      ${RUST_LOG:+RUST_LOG="$RUST_LOG"} \
+      ${TURNPIKE_WRAP:-} "$codex_bin" exec --skip-git-repo-check --color never "$@" </dev/null
+  )
+}
 set +e
-(
-  cd "$tmp/work"
-  # shellcheck disable=SC2086 # TURNPIKE_WRAP is a command prefix, split on purpose
-  env -i \
-    PATH="$PATH" \
-    HOME="$tmp/home" \
-    TMPDIR="${TMPDIR:-/tmp}" \
-    LANG="${LANG:-C.UTF-8}" \
-    TERM=dumb \
-    CODEX_HOME="$tmp/codex-home" \
-    GATEWAY_KEY="$gateway_key" \
-    HTTP_PROXY="$block_proxy" HTTPS_PROXY="$block_proxy" ALL_PROXY="$block_proxy" \
-    http_proxy="$block_proxy" https_proxy="$block_proxy" all_proxy="$block_proxy" \
-    NO_PROXY="$no_proxy" no_proxy="$no_proxy" \
-    ${RUST_LOG:+RUST_LOG="$RUST_LOG"} \
-    ${TURNPIKE_WRAP:-} "$codex_bin" exec --skip-git-repo-check --color never "$prompt" </dev/null
-)
+run_codex "$prompt"
 rc=$?
+# Further turns of the same thread (`--then PROMPT`, repeatable): `codex exec resume --last`.
+for followup in "${followups[@]}"; do
+  [ "$rc" -eq 0 ] || break
+  echo "--- next turn: $followup" >&2
+  run_codex resume --last "$followup"
+  rc=$?
+done
 set -e
 echo "--- codex exit code: $rc" >&2
 exit "$rc"

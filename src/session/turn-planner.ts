@@ -41,11 +41,15 @@ export function comparedFieldsKey(request: Record<string, unknown>): string {
   return canonicalJson(fields);
 }
 
-/** JSON with object keys sorted, so that two equal structures give the same text. */
+/**
+ * JSON with object keys sorted, so that two equal structures give the same text. A null field
+ * counts as absent: Codex resends output items with `"content": null` where the provider sent
+ * no `content` (observed with reasoning items).
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (isRecord(value)) {
-    const keys = Object.keys(value).filter((key) => value[key] !== undefined).sort();
+    const keys = Object.keys(value).filter((key) => value[key] !== undefined && value[key] !== null).sort();
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
