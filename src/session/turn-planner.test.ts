@@ -78,7 +78,7 @@ describe("WebSocket clients chaining themselves (captured Codex frames)", () => 
     outputItems: [],
     connectionGeneration: 3,
   };
-  const turn = { ...capturedBody("codexWebSocketTurn"), previous_response_id: "resp_warm" };
+  const turn: Record<string, unknown> = { ...capturedBody("codexWebSocketTurn"), previous_response_id: "resp_warm" };
 
   it("a chain on our latest response and connection is forwarded as is", () => {
     const plan = planChainedTurn(turn, snapshot, 3);

@@ -55,8 +55,8 @@ describe("the session object through the Worker (built-in mock upstream)", () =>
     const ids = [];
     for (const id of await (await import("cloudflare:test")).listDurableObjectIds(namespace)) ids.push(id);
     for (const id of ids) {
-      await runInDurableObject(namespace.get(id), (instance) => {
-        instance.ctx.abort?.("simulated restart");
+      await runInDurableObject(namespace.get(id), (_instance, state) => {
+        state.abort("simulated restart");
       }).catch(() => {});
     }
     const third = await turn("restart-test", [user("one"), ...first.body.output, user("two"), ...second.body.output, user("three")]);
