@@ -2,12 +2,15 @@
  * Holds a response's opening events (`response.created`, `response.in_progress`, metadata)
  * back until its first output event, so that a failure before any output can still be retried
  * — on a new connection, with the full input — without the client seeing two responses.
- * The wait is short: providers send the first output item right after `response.created`.
+ * The wait is short: providers send the first output item right after `response.created`;
+ * if they do not within `maxHoldMs`, the response is released as it is, so that an HTTP client
+ * gets its headers and keepalives before an edge proxy gives up on it (Cloudflare: 100 s).
  */
 import { GatewayError } from "../errors/gateway-error";
 import { errorFromErrorEvent } from "../streams/supervise-responses-events";
 import { eventPayload, isRecord, type ResponsesEvent } from "../streams/responses-event";
 import type { EventBatch } from "../streams/sse-reader";
+import { IdleWatch } from "../streams/idle-watch";
 
 const openingEventTypes = new Set(["response.created", "response.in_progress", "response.queued", "response.metadata", "codex.rate_limits"]);
 
@@ -16,17 +19,44 @@ export type HeldResponse =
   /** Nothing reached the client: `error` is what the upstream said (or the connection loss). */
   | { kind: "failed"; error: GatewayError; code: string | undefined };
 
-export async function holdUntilOutput(source: ReadableStream<EventBatch>): Promise<HeldResponse> {
+export async function holdUntilOutput(source: ReadableStream<EventBatch>, idleTimeoutMs: number, maxHoldMs = 10_000): Promise<HeldResponse> {
   const reader = source.getReader();
   const held: EventBatch = [];
+  const idle = new IdleWatch(idleTimeoutMs);
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  const holdExpired = new Promise<"hold">((resolve) => (holdTimer = setTimeout(() => resolve("hold"), maxHoldMs)));
+  try {
+    return await readUntilOutput(reader, held, idle, holdExpired);
+  } finally {
+    idle.stop();
+    if (holdTimer !== undefined) clearTimeout(holdTimer);
+  }
+}
+
+async function readUntilOutput(
+  reader: ReadableStreamDefaultReader<EventBatch>,
+  held: EventBatch,
+  idle: IdleWatch,
+  holdExpired: Promise<"hold">,
+): Promise<HeldResponse> {
+  // A pending read survives a hold expiry: the released stream continues from it.
+  let pending = reader.read();
   for (;;) {
-    let result: ReadableStreamReadResult<EventBatch>;
+    let result: ReadableStreamReadResult<EventBatch> | "idle" | "hold";
     try {
-      result = await reader.read();
+      result = await Promise.race([pending, idle.expired, ...(held.length > 0 ? [holdExpired] : [])]);
     } catch (cause) {
       const error = cause instanceof GatewayError ? cause : new GatewayError("upstream_disconnected", "The upstream connection broke.", { cause });
       return { kind: "failed", error, code: undefined };
     }
+    if (result === "hold") return { kind: "released", events: prepend(held, reader, pending) };
+    if (result === "idle") {
+      reader.cancel("idle").catch(() => {});
+      const seconds = Math.round(idle.limitMs / 1000);
+      return { kind: "failed", error: new GatewayError("upstream_idle_timeout", `The upstream sent nothing for ${seconds} s.`), code: undefined };
+    }
+    idle.touch();
+    pending = reader.read();
     if (result.done) {
       return { kind: "failed", error: new GatewayError("upstream_disconnected", "The upstream closed before the response started."), code: undefined };
     }
@@ -41,7 +71,7 @@ export async function holdUntilOutput(source: ReadableStream<EventBatch>): Promi
         return { kind: "failed", ...failure };
       }
       held.push(...result.value.slice(index));
-      return { kind: "released", events: prepend(held, reader) };
+      return { kind: "released", events: prepend(held, reader, pending) };
     }
   }
 }
@@ -60,8 +90,13 @@ function failureBeforeOutput(event: ResponsesEvent): { error: GatewayError; code
   return undefined;
 }
 
-function prepend(first: EventBatch, reader: ReadableStreamDefaultReader<EventBatch>): ReadableStream<EventBatch> {
+function prepend(
+  first: EventBatch,
+  reader: ReadableStreamDefaultReader<EventBatch>,
+  pending: Promise<ReadableStreamReadResult<EventBatch>>,
+): ReadableStream<EventBatch> {
   let sentFirst = false;
+  let next: Promise<ReadableStreamReadResult<EventBatch>> | undefined = pending;
   return new ReadableStream<EventBatch>(
     {
       async pull(controller) {
@@ -71,7 +106,8 @@ function prepend(first: EventBatch, reader: ReadableStreamDefaultReader<EventBat
           return;
         }
         try {
-          const result = await reader.read();
+          const result = await (next ?? reader.read());
+          next = undefined;
           if (result.done) controller.close();
           else controller.enqueue(result.value);
         } catch (error) {

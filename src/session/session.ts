@@ -66,7 +66,7 @@ export class Session {
     for (let attempt = 0; ; attempt += 1) {
       const socket = this.#socket!;
       const generation = this.#generation;
-      const held = await holdUntilOutput(socket.create(withoutType(plan.request)));
+      const held = await holdUntilOutput(socket.create(withoutType(plan.request)), this.configuration.streamIdleTimeoutMs);
       if (held.kind === "released") {
         return { events: this.#track(held.events, plan, request, generation), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders };
       }
@@ -109,7 +109,7 @@ export class Session {
       { body: JSON.stringify(plan.request), headers },
       { idleTimeoutMs: this.configuration.streamIdleTimeoutMs },
     );
-    const held = await holdUntilOutput(opened.events);
+    const held = await holdUntilOutput(opened.events, this.configuration.streamIdleTimeoutMs);
     if (held.kind === "failed") {
       this.#forgetContinuation();
       throw held.error;

@@ -190,6 +190,27 @@ describe("recovery, never a hang", () => {
   }, 15_000);
 });
 
+describe("a silent upstream in a session", () => {
+  it("is retried once on a new connection, then fails within the idle limits instead of hanging", async () => {
+    const local = await startGateway({ UPSTREAM_URL: upstream.url, STREAM_IDLE_TIMEOUT_MS: "1000" });
+    try {
+      const chat = conversation({ url: () => local.url });
+      // Silent once: nothing reached the client, so the turn is retried on a new connection.
+      upstream.script("silent");
+      const recovered = await chat.turn();
+      expect(recovered.terminalType).toBe("response.completed");
+      // Silent twice: a 504, after two idle limits at most.
+      upstream.script("silent", "silent");
+      const started = Date.now();
+      const silent = await chat.turn([userMessage("again")]);
+      expect(silent.status).toBe(504);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe("connection lifetime and restarts", () => {
   it("the provider's connection limit: transparent full send on a new connection", async () => {
     const limited = await startFakeUpstream({ connectionLimitMs: 800 });
