@@ -6,7 +6,9 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { loadConfiguration, type Configuration } from "./configuration/configuration";
 import { GatewayError, toGatewayError } from "./errors/gateway-error";
+import { anthropicErrorResponse } from "./errors/render-anthropic-error";
 import { openAiErrorResponse } from "./errors/render-openai-error";
+import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-routes";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
 import { gatewayAuth } from "./middleware/gateway-auth";
@@ -18,12 +20,15 @@ export const app = new Hono<GatewayEnv>();
 app.use("*", requestLog());
 app.use("*", configuration());
 app.get("/health", (context) => context.json({ status: "ok", upstream: context.get("upstream").kind }));
+// Claude Code probes the base URL with HEAD before its first request (protocol notes §5).
+app.get("/", (context) => context.json({ name: "turnpike", status: "ok" }));
 app.use("*", gatewayAuth());
 app.route("/", responsesRoutes);
+app.route("/", messagesRoutes);
 
 // A known path with the wrong method is a 405, not a 404.
 const knownPaths = responsesBasePaths.flatMap((base) => [`${base}/responses`, `${base}/responses/compact`, `${base}/models`]);
-for (const path of [...knownPaths, "/health"]) {
+for (const path of [...knownPaths, ...messagesPaths, "/health", "/"]) {
   app.all(path, () => {
     throw new GatewayError("method_not_allowed", "This method is not allowed on this path.");
   });
@@ -41,6 +46,9 @@ function renderError(context: Context<GatewayEnv>, error: GatewayError): Respons
   if (error.kind === "internal") {
     console.error(JSON.stringify({ level: "error", request_id: log?.requestId, message: "unhandled error", error: describe(error.cause) }));
   }
+  // Each client gets errors in the shape of the protocol it speaks.
+  const path = new URL(context.req.url).pathname;
+  if (path.startsWith("/v1/messages")) return anthropicErrorResponse(error, log?.requestId);
   return openAiErrorResponse(error);
 }
 

@@ -44,7 +44,48 @@ const environmentSchema = z.object({
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
   SESSION_BUSY_WAIT_MS: positiveInteger(30_000),
   SOCKET_PING_INTERVAL_MS: positiveInteger(20_000),
+  MODEL_MAP: optionalText,
 });
+
+/**
+ * Model names Anthropic clients ask for → upstream models. Patterns with `*`, first match wins;
+ * a name no pattern matches is passed on unchanged (clients may name upstream models directly).
+ */
+export const defaultModelMap: [string, string][] = [
+  ["claude-haiku-*", "gpt-5.5-mini"],
+  ["claude-*", "gpt-5.5"],
+];
+
+function parseModelMap(text: string | undefined): [string, string][] {
+  if (!text) return defaultModelMap;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new GatewayError("configuration", 'Gateway configuration is invalid: MODEL_MAP must be a JSON object such as {"claude-*": "gpt-5.5"}.');
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new GatewayError("configuration", 'Gateway configuration is invalid: MODEL_MAP must be a JSON object such as {"claude-*": "gpt-5.5"}.');
+  }
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  for (const [pattern, target] of entries) {
+    if (typeof target !== "string" || !target) {
+      throw new GatewayError("configuration", `Gateway configuration is invalid: MODEL_MAP entry '${pattern.slice(0, 60)}' must map to a model name.`);
+    }
+  }
+  return entries as [string, string][];
+}
+
+export function mapModel(modelMap: [string, string][], model: string): string {
+  for (const [pattern, target] of modelMap) {
+    if (pattern === model) return target;
+    if (pattern.includes("*")) {
+      const expression = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+      if (expression.test(model)) return target;
+    }
+  }
+  return model;
+}
 
 export type UpstreamKind = "openai" | "chatgpt" | "mock";
 
@@ -68,6 +109,8 @@ export interface Configuration {
   session: SessionConfiguration;
   /** `off` answers WebSocket upgrades with 426, which makes Codex use HTTP at once. */
   websocketMode: "on" | "off";
+  /** Anthropic model names → upstream models (see `mapModel`). */
+  modelMap: [string, string][];
 }
 
 export interface SessionConfiguration {
@@ -119,6 +162,7 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
     streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,
     keepaliveIntervalMs: values.KEEPALIVE_INTERVAL_MS,
     websocketMode: values.WEBSOCKET_MODE,
+    modelMap: parseModelMap(values.MODEL_MAP),
     session: {
       idleTimeoutMs: values.SESSION_IDLE_TIMEOUT_MS,
       maxLifetimeMs: values.SESSION_MAX_LIFETIME_MS,

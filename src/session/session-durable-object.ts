@@ -23,7 +23,12 @@ import { SessionStore } from "./session-store";
 import { TurnLock } from "./turn-lock";
 
 /** Internal headers the Worker sets when it hands a request to the session. */
-export const internalHeaders = { requestId: "x-turnpike-request-id", route: "x-turnpike-route" } as const;
+export const internalHeaders = {
+  requestId: "x-turnpike-request-id",
+  route: "x-turnpike-route",
+  /** `caller`: the Worker translates the answer and writes the log line itself. */
+  logOwner: "x-turnpike-log-owner",
+} as const;
 
 export class SessionDurableObject extends DurableObject<Record<string, unknown>> {
   readonly lock = new TurnLock();
@@ -53,6 +58,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   override async fetch(request: Request): Promise<Response> {
     const log = new RequestLog(request.headers.get(internalHeaders.requestId) ?? undefined);
     log.route = request.headers.get(internalHeaders.route) ?? "session";
+    if (request.headers.get(internalHeaders.logOwner) === "caller") log.delegate();
     try {
       if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.clients.accept(request);
       const response = await this.#httpTurn(request, log);

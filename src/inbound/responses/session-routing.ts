@@ -18,6 +18,7 @@ export async function forwardToSession(
   namespace: DurableObjectNamespace,
   sessionId: string,
   body: BodyInit | null,
+  options: { keepLog?: boolean } = {},
 ): Promise<Response> {
   const log = context.get("log");
   const name = await sessionObjectName(context.get("gatewayKeyId"), sessionId);
@@ -28,8 +29,15 @@ export async function forwardToSession(
   headers.delete("x-api-key");
   headers.set(internalHeaders.requestId, log.requestId);
   headers.set(internalHeaders.route, log.route);
-  // The session writes this request's log line: it sees the turn to its end.
-  log.delegate();
+  // The session writes this request's log line (it sees the turn to its end), unless the caller
+  // translates the answer and logs it itself.
+  if (options.keepLog) headers.set(internalHeaders.logOwner, "caller");
+  else log.delegate();
   const isUpgrade = context.req.header("upgrade")?.toLowerCase() === "websocket";
-  return stub.fetch("https://session.turnpike/turn", { method: context.req.method, headers, body: isUpgrade ? null : body });
+  if (typeof body === "string") {
+    // The body was read (or translated) here: its length and encoding are ours now.
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+  }
+  return stub.fetch("https://session.turnpike/turn", { method: isUpgrade ? "GET" : "POST", headers, body: isUpgrade ? null : body });
 }

@@ -9,7 +9,7 @@ import type { EventBatch } from "../../streams/sse-reader";
 import type { ResponsesSocket } from "../responses-socket";
 import { mockResponseEvents } from "./mock-events";
 import { decideMockReply } from "./mock-reply";
-import { fingerprint } from "./fingerprint";
+import { fingerprint } from "../../shared/fingerprint";
 
 export class MockResponsesSocket implements ResponsesSocket {
   readonly openedAt = Date.now();

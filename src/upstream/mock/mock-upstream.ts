@@ -12,7 +12,7 @@ import type { ResponsesSocket } from "../responses-socket";
 import { MockResponsesSocket } from "./mock-socket";
 import { mockResponseEvents } from "./mock-events";
 import { decideMockReply } from "./mock-reply";
-import { fingerprint } from "./fingerprint";
+import { fingerprint } from "../../shared/fingerprint";
 
 export const mockModels = ["gpt-5.5", "gpt-5.5-mini", "gpt-5.4", "gpt-5.3-codex"];
 

@@ -5,7 +5,34 @@ import codexTurn1 from "../../../../shared/fixtures/clients/codex-http-turn1-req
 import codexWebSocketWarmUp from "../../../../shared/fixtures/clients/codex-ws-msg1-prewarm-generate-false.json?raw";
 import codexWebSocketTurn from "../../../../shared/fixtures/clients/codex-ws-msg2-turn-previous_response_id.json?raw";
 
-const captures = { codexToolRequest1, codexToolRequest2, codexTurn1, codexWebSocketWarmUp, codexWebSocketTurn };
+import claudeTurn1 from "../../../../shared/fixtures/clients/claude-messages-turn1.json?raw";
+import claudeTurn2 from "../../../../shared/fixtures/clients/claude-messages-continue-turn2.json?raw";
+import claudeToolResult from "../../../../shared/fixtures/clients/claude-messages-tool_result.json?raw";
+import claudeSonnet from "../../../../shared/fixtures/clients/claude-messages-sonnet-4-5.json?raw";
+import claudeNonStreaming from "../../../../shared/fixtures/clients/claude-messages-nonstreaming-fallback.json?raw";
+import claudeAuthToken from "../../../../shared/fixtures/clients/claude-messages-auth-token.json?raw";
+
+const captures = {
+  codexToolRequest1,
+  codexToolRequest2,
+  codexTurn1,
+  codexWebSocketWarmUp,
+  codexWebSocketTurn,
+  claudeTurn1,
+  claudeTurn2,
+  claudeToolResult,
+  claudeSonnet,
+  claudeNonStreaming,
+  claudeAuthToken,
+};
+
+export type CaptureName = keyof typeof captures;
+export const claudeCaptures: CaptureName[] = ["claudeTurn1", "claudeTurn2", "claudeToolResult", "claudeSonnet", "claudeNonStreaming", "claudeAuthToken"];
+
+/** A captured request's headers. */
+export function capturedHeaders(name: CaptureName): Record<string, string> {
+  return (JSON.parse(captures[name]) as { headers: Record<string, string> }).headers;
+}
 
 /** A captured request body (a fresh copy each call). */
 export function capturedBody(name: keyof typeof captures): Record<string, unknown> {

@@ -1,4 +1,4 @@
-/** FNV-1a, 32 bits twice with different offsets: short stable ids, not security. */
+/** FNV-1a, 32 bits twice with different offsets: short stable ids (mock ids, prompt cache keys), not security. */
 export function fingerprint(text: string): string {
   let first = 0x811c9dc5;
   let second = 0x01000193 ^ 0x5bd1e995;
