@@ -10,7 +10,7 @@ import type { EventBatch } from "../streams/sse-reader";
 import { openResponsesStream } from "../upstream/open-responses-stream";
 import { prepareRequestObject, type ResponsesUpstream } from "../upstream/responses-upstream";
 import type { ResponsesSocket } from "../upstream/responses-socket";
-import { holdUntilOutput } from "./hold-until-output";
+import { holdUntilOutput } from "../streams/hold-until-output";
 import type { SessionStore } from "./session-store";
 import {
   asFullSend,

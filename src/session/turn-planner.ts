@@ -133,7 +133,43 @@ function matchedPrefixLength(items: unknown[], texts: string[], snapshot: Sessio
     }
   }
   for (let index = 0; index < output.length; index += 1) {
-    if (canonicalJson(items[retained.length + index]) !== canonicalJson(output[index])) return undefined;
+    if (canonicalJson(comparableOutputItem(items[retained.length + index])) !== canonicalJson(comparableOutputItem(output[index]))) {
+      return undefined;
+    }
   }
   return retained.length + output.length;
+}
+
+/**
+ * What a client can carry back of an output item. Clients that do not speak Responses (an
+ * Anthropic client's `tool_use`, text and thinking blocks, translated back) lose the item ids,
+ * statuses and logprobs, and re-serialise tool arguments: those are not compared.
+ */
+function comparableOutputItem(item: unknown): unknown {
+  if (!isRecord(item)) return item;
+  switch (item.type) {
+    case "message":
+      return {
+        type: "message",
+        role: item.role,
+        content: Array.isArray(item.content) ? item.content.map((part) => (isRecord(part) ? { type: part.type, text: part.text ?? part.refusal } : part)) : item.content,
+      };
+    case "function_call":
+      return { type: item.type, call_id: item.call_id, name: item.name, arguments: parsedArguments(item.arguments) };
+    case "reasoning":
+      return { type: item.type, encrypted_content: item.encrypted_content, id: item.encrypted_content ? undefined : item.id };
+    default: {
+      const { id: _id, status: _status, ...rest } = item;
+      return rest;
+    }
+  }
+}
+
+function parsedArguments(text: unknown): unknown {
+  if (typeof text !== "string") return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

@@ -9,6 +9,7 @@ import type { GatewayEnv } from "../../gateway-env";
 import { GatewayError } from "../../errors/gateway-error";
 import { sessionIdFromHeaders } from "../../session/session-identity";
 import { aggregateResponse } from "../../streams/aggregate-response";
+import { holdUntilOutput } from "../../streams/hold-until-output";
 import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
 import { readResponsesEvents, type EventBatch } from "../../streams/sse-reader";
 import { sseHeaders } from "../../streams/sse-writer";
@@ -98,7 +99,11 @@ async function responsesEvents(context: Context<GatewayEnv>, converted: Converte
     { idleTimeoutMs: context.get("configuration").streamIdleTimeoutMs, signal: context.req.raw.signal },
   );
   context.get("log").upstreamStatus = opened.status;
-  return opened.events;
+  // A failure before any output (the ChatGPT backend's in-stream `server_is_overloaded`) is still
+  // an HTTP error for Anthropic clients: a 529 they back off and retry, not a broken stream.
+  const held = await holdUntilOutput(opened.events, context.get("configuration").streamIdleTimeoutMs);
+  if (held.kind === "failed") throw held.error;
+  return held.events;
 }
 
 async function countTokens(context: Context<GatewayEnv>): Promise<Response> {

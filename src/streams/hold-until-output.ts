@@ -7,10 +7,10 @@
  * gets its headers and keepalives before an edge proxy gives up on it (Cloudflare: 100 s).
  */
 import { GatewayError } from "../errors/gateway-error";
-import { errorFromErrorEvent } from "../streams/supervise-responses-events";
-import { eventPayload, isRecord, type ResponsesEvent } from "../streams/responses-event";
-import type { EventBatch } from "../streams/sse-reader";
-import { IdleWatch } from "../streams/idle-watch";
+import { errorFromErrorEvent } from "./supervise-responses-events";
+import { eventPayload, isRecord, type ResponsesEvent } from "./responses-event";
+import type { EventBatch } from "./sse-reader";
+import { IdleWatch } from "./idle-watch";
 
 const openingEventTypes = new Set(["response.created", "response.in_progress", "response.queued", "response.metadata", "codex.rate_limits"]);
 
