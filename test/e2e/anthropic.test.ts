@@ -112,7 +112,7 @@ describe("errors in Anthropic's shapes", () => {
     const bad = await client.messages.create({ model: "claude-opus-4-8", max_tokens: 10, messages: [{ role: "robot" as "user", content: "x" }] }).catch((caught) => caught);
     expect(bad.status).toBe(400);
     expect(bad.error.error.type).toBe("invalid_request_error");
-    const refused = await client.messages.create({ model: "claude-opus-4-8", max_tokens: 10, top_k: 3, messages: [{ role: "user", content: "x" }] }).catch((caught) => caught);
+    const refused = await client.messages.create({ model: "claude-opus-4-8", max_tokens: 10, messages: [{ role: "user", content: "x" }], ...({ top_k: 3 } as object) }).catch((caught) => caught);
     expect(refused.error.error.message).toMatch(/top_k/);
     const anonymous = new Anthropic({ baseURL: gateway.url, apiKey: "wrong", maxRetries: 0 });
     const denied = await anonymous.messages.create({ model: "claude-opus-4-8", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((caught) => caught);
