@@ -1,0 +1,98 @@
+// `npm run bench`: what translating to the Anthropic Messages API costs. In process: the stream
+// translator alone over recorded Responses streams (µs per event). End to end: the same upstream
+// stream fetched directly, through the gateway as Responses, and through it as Anthropic.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, it } from "vitest";
+import { anthropicEventsFromResponses, encodeAnthropicEvents } from "../../src/inbound/anthropic/convert-responses-stream";
+import { readResponsesEvents, type EventBatch } from "../../src/streams/sse-reader";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import { startGateway, type Gateway } from "../support/start-gateway";
+
+const requests = Number(process.env.BENCH_REQUESTS ?? 200);
+let upstream: FakeUpstream;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+  gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+async function batchesOf(name: string): Promise<EventBatch[]> {
+  const bytes = readFileSync(new URL(`../fixtures/responses-streams/${name}.sse`, import.meta.url));
+  const batches: EventBatch[] = [];
+  const reader = readResponsesEvents(new Response(bytes).body!).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return batches;
+    batches.push(value);
+  }
+}
+
+async function translate(batches: EventBatch[]): Promise<number> {
+  const translator = anthropicEventsFromResponses({ model: "claude-opus-4-8" });
+  const writer = translator.writable.getWriter();
+  const reader = translator.readable.getReader();
+  let bytes = 0;
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += encodeAnthropicEvents(value).byteLength;
+    }
+  })();
+  // Fresh event objects each time: parsed payloads are cached on events.
+  for (const batch of batches) await writer.write(batch.map((event) => ({ type: event.type, data: event.data })));
+  await writer.close();
+  await reading;
+  return bytes;
+}
+
+async function timeOne(url: string, body: string, headers: Record<string, string>): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`bench request failed: ${response.status}`);
+  return performance.now() - started;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+it("Anthropic translation cost, in process and end to end", { timeout: 600_000 }, async () => {
+  const lines = ["\nAnthropic Messages translation:"];
+  for (const name of ["reasoning-text", "function-calls-parallel", "web-search"]) {
+    const batches = await batchesOf(name);
+    const events = batches.reduce((sum, batch) => sum + batch.length, 0);
+    for (let index = 0; index < 50; index += 1) await translate(batches);
+    const rounds = 500;
+    const started = performance.now();
+    for (let index = 0; index < rounds; index += 1) await translate(batches);
+    const perEvent = ((performance.now() - started) * 1000) / (rounds * events);
+    lines.push(`  stream translator, ${name} (${events} events): ${perEvent.toFixed(2)} µs per event`);
+  }
+
+  const responsesBody = JSON.stringify({ model: "gpt-5.5", input: "bench", stream: true });
+  const messagesBody = JSON.stringify({ model: "claude-opus-4-8", max_tokens: 1000, stream: true, messages: [{ role: "user", content: "bench" }] });
+  const paths = {
+    direct: () => timeOne(`${upstream.url}/responses`, responsesBody, {}),
+    "gateway, Responses": () => timeOne(`${gateway.url}/v1/responses`, responsesBody, {}),
+    "gateway, Anthropic": () => timeOne(`${gateway.url}/v1/messages`, messagesBody, { "anthropic-version": "2023-06-01" }),
+  };
+  const names = Object.keys(paths) as (keyof typeof paths)[];
+  for (let index = 0; index < 20; index += 1) for (const name of names) await paths[name]();
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as unknown as Record<keyof typeof paths, number[]>;
+  for (let index = 0; index < requests; index += 1) {
+    for (let offset = 0; offset < names.length; offset += 1) {
+      const name = names[(index + offset) % names.length]!;
+      samples[name].push(await paths[name]());
+    }
+  }
+  lines.push(`  end to end, ${requests} streamed requests per path, interleaved (median total ms):`);
+  for (const name of names) lines.push(`    ${name.padEnd(20)} ${median(samples[name]).toFixed(2)}`);
+  const added = median(samples["gateway, Anthropic"]) - median(samples["gateway, Responses"]);
+  lines.push(`  Anthropic vs Responses through the gateway: ${added >= 0 ? "+" : ""}${added.toFixed(2)} ms per request (${(median(samples["gateway, Anthropic"]) / median(samples.direct)).toFixed(2)}x direct)`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
