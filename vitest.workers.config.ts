@@ -2,13 +2,25 @@
 // auth and configuration handling (test/workers/).
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { fakeChatGptSeed } from "./test/support/fake-upstream/tokens.js";
+
+const inSeconds = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
+
+/** ChatGPT account seeds for test/workers/chatgpt-account.test.ts (the token endpoint is stubbed there). */
+const chatGptSeeds = {
+  CHATGPT_TEST_SEED: fakeChatGptSeed("chatgpt-test-account", { expSeconds: inSeconds(30 * 86_400), refreshToken: "rt-seed-fresh" }),
+  CHATGPT_TEST_SEED_EXPIRING: fakeChatGptSeed("chatgpt-test-account", { expSeconds: inSeconds(120), refreshToken: "rt-seed-expiring" }),
+  CHATGPT_TEST_SEED_ROTATED: fakeChatGptSeed("chatgpt-test-account", { expSeconds: inSeconds(30 * 86_400), refreshToken: "rt-seed-rotated" }),
+  CHATGPT_TEST_SEED_CODEX: fakeChatGptSeed("chatgpt-codex-account", { expSeconds: inSeconds(120), refreshToken: "rt-seed-codex", codexAuthJson: true }),
+  CHATGPT_TEST_SEED_BROKEN: "{not json",
+};
 
 export default defineConfig({
   plugins: [
     cloudflareTest({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { GATEWAY_KEYS: "test-key-1,test-key-2" } },
+      miniflare: { bindings: { GATEWAY_KEYS: "test-key-1,test-key-2", ...chatGptSeeds } },
     }),
   ],
   test: {

@@ -4,24 +4,30 @@
  * the shape of the protocol the client speaks.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { loadConfiguration, type Configuration } from "./configuration/configuration";
+import { loadConfiguration } from "./configuration/configuration";
 import { GatewayError, toGatewayError } from "./errors/gateway-error";
 import { anthropicErrorResponse } from "./errors/render-anthropic-error";
 import { openAiErrorResponse } from "./errors/render-openai-error";
 import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-routes";
+import { adminRoutes } from "./inbound/admin/admin-routes";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
 import { gatewayAuth } from "./middleware/gateway-auth";
 import { requestLog } from "./middleware/request-log";
-import { createUpstream, type ResponsesUpstream } from "./upstream/responses-upstream";
+import { accountServices } from "./accounts/account-services";
 
 export const app = new Hono<GatewayEnv>();
 
 app.use("*", requestLog());
 app.use("*", configuration());
-app.get("/health", (context) => context.json({ status: "ok", upstream: context.get("upstream").kind }));
+app.get("/health", (context) => {
+  const { accounts } = context.get("configuration");
+  return context.json({ status: "ok", upstream: accounts.length === 1 ? accounts[0]!.kind : "multiple", accounts: accounts.length });
+});
 // Claude Code probes the base URL with HEAD before its first request (protocol notes §5).
 app.get("/", (context) => context.json({ name: "turnpike", status: "ok" }));
+// The operator's endpoints have their own key (ADMIN_KEY), checked before gateway keys.
+app.route("/", adminRoutes);
 app.use("*", gatewayAuth());
 app.route("/", responsesRoutes);
 app.route("/", messagesRoutes);
@@ -61,17 +67,7 @@ function configuration(): MiddlewareHandler<GatewayEnv> {
   return async function configurationMiddleware(context, next) {
     const loaded = loadConfiguration(context.env ?? {});
     context.set("configuration", loaded);
-    context.set("upstream", upstreamFor(loaded));
+    context.set("services", accountServices(loaded, (context.env ?? {}) as Record<string, unknown>));
     await next();
   };
-}
-
-const upstreams = new WeakMap<Configuration, ResponsesUpstream>();
-function upstreamFor(configuration: Configuration): ResponsesUpstream {
-  let upstream = upstreams.get(configuration);
-  if (!upstream) {
-    upstream = createUpstream(configuration.upstream);
-    upstreams.set(configuration, upstream);
-  }
-  return upstream;
 }

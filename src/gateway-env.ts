@@ -4,7 +4,7 @@
  */
 import type { Configuration } from "./configuration/configuration";
 import type { RequestLog } from "./middleware/request-log";
-import type { ResponsesUpstream } from "./upstream/responses-upstream";
+import type { AccountServices } from "./accounts/account-services";
 
 export interface WorkerBindings {
   [variable: string]: unknown;
@@ -12,7 +12,8 @@ export interface WorkerBindings {
 
 export interface GatewayVariables {
   configuration: Configuration;
-  upstream: ResponsesUpstream;
+  /** Upstream clients per account and the cooldown book. */
+  services: AccountServices;
   log: RequestLog;
   /** A stable, non-secret id of the gateway key that authenticated the request ("open" without auth). */
   gatewayKeyId: string;

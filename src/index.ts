@@ -6,6 +6,8 @@
 import { app } from "./app";
 
 export { SessionDurableObject } from "./session/session-durable-object";
+export { AccountStateDurableObject } from "./accounts/account-state-durable-object";
+export { ChatGptAccountDurableObject } from "./upstream/chatgpt/chatgpt-account-durable-object";
 
 export default {
   fetch: app.fetch,

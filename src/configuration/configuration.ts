@@ -4,6 +4,7 @@
  * variable and the problem, never the value (a secret may sit in the wrong variable).
  */
 import { z } from "zod";
+import { matchesPattern, parseAccounts, type Account, type AccountKind } from "../accounts/accounts-configuration";
 import { GatewayError } from "../errors/gateway-error";
 
 const mebibyte = 1024 * 1024;
@@ -45,6 +46,14 @@ const environmentSchema = z.object({
   SESSION_BUSY_WAIT_MS: positiveInteger(30_000),
   SOCKET_PING_INTERVAL_MS: positiveInteger(20_000),
   MODEL_MAP: optionalText,
+  UPSTREAMS: optionalText,
+  FAILOVER_MAX_ATTEMPTS: positiveInteger(3),
+  FAILOVER_BUDGET_MS: positiveInteger(30_000),
+  COOLDOWN_DEFAULT_MS: positiveInteger(30_000),
+  COOLDOWN_AUTH_MS: positiveInteger(300_000),
+  COOLDOWN_MAX_MS: positiveInteger(900_000),
+  CHATGPT_TOKEN_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional()),
+  ADMIN_KEY: optionalText,
 });
 
 /**
@@ -77,30 +86,20 @@ function parseModelMap(text: string | undefined): [string, string][] {
 }
 
 export function mapModel(modelMap: [string, string][], model: string): string {
-  for (const [pattern, target] of modelMap) {
-    if (pattern === model) return target;
-    if (pattern.includes("*")) {
-      const expression = new RegExp(`^${pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-      if (expression.test(model)) return target;
-    }
-  }
+  for (const [pattern, target] of modelMap) if (matchesPattern(pattern, model)) return target;
   return model;
 }
 
-export type UpstreamKind = "openai" | "chatgpt" | "mock";
-
-export interface UpstreamConfiguration {
-  kind: UpstreamKind;
-  /** How the session Durable Object talks to this upstream. */
-  transport: "websocket" | "http";
-  /** Base URL without a trailing slash; the gateway calls `${baseUrl}/responses`. */
-  baseUrl: string;
-  apiKey: string | undefined;
-  accountId: string | undefined;
-}
+export type UpstreamKind = AccountKind;
 
 export interface Configuration {
-  upstream: UpstreamConfiguration;
+  /** Upstream accounts, in configuration order (see `accounts/`). */
+  accounts: Account[];
+  failover: FailoverConfiguration;
+  /** Where ChatGPT refresh tokens are exchanged (Codex's OAuth token endpoint). */
+  chatgptTokenUrl: string;
+  /** Key for `/admin/*`; unset: the admin endpoints do not exist. */
+  adminKey: string | undefined;
   /** Keys clients must present; empty means the gateway is open. */
   gatewayKeys: string[];
   maxBodyBytes: number;
@@ -111,6 +110,19 @@ export interface Configuration {
   websocketMode: "on" | "off";
   /** Anthropic model names → upstream models (see `mapModel`). */
   modelMap: [string, string][];
+}
+
+export interface FailoverConfiguration {
+  /** Accounts tried per request before giving up. */
+  maxAttempts: number;
+  /** Time after which no further account is tried. */
+  budgetMs: number;
+  /** Cooldown after a 5xx or a broken connection. */
+  defaultCooldownMs: number;
+  /** Cooldown after the upstream refused the credential (401/403). */
+  authCooldownMs: number;
+  /** Longest cooldown: a rate-limited account is re-probed after this even if its reset is later. */
+  maxCooldownMs: number;
 }
 
 export interface SessionConfiguration {
@@ -126,7 +138,6 @@ export interface SessionConfiguration {
   pingIntervalMs: number;
 }
 
-export const mockBaseUrl = "mock://turnpike";
 
 export function parseConfiguration(environment: Record<string, unknown>): Configuration {
   const parsed = environmentSchema.safeParse(pickStrings(environment));
@@ -145,18 +156,23 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
     .split(",")
     .map((key) => key.trim())
     .filter(Boolean);
-  // `auto`: the WebSocket transport where the provider has one (both kinds and the mock do).
-  const transport = values.UPSTREAM_TRANSPORT === "http" ? "http" : "websocket";
+  const accounts = parseAccounts(
+    values.UPSTREAMS,
+    { url: values.UPSTREAM_URL, apiKey: values.UPSTREAM_API_KEY, kind: values.UPSTREAM_KIND, accountId: values.UPSTREAM_ACCOUNT_ID },
+    environment,
+    values.UPSTREAM_TRANSPORT,
+  );
   return {
-    upstream: values.UPSTREAM_URL
-      ? {
-          kind: values.UPSTREAM_KIND,
-          transport,
-          baseUrl: values.UPSTREAM_URL.replace(/\/+$/, ""),
-          apiKey: values.UPSTREAM_API_KEY,
-          accountId: values.UPSTREAM_ACCOUNT_ID,
-        }
-      : { kind: "mock", transport, baseUrl: mockBaseUrl, apiKey: undefined, accountId: undefined },
+    accounts,
+    failover: {
+      maxAttempts: values.FAILOVER_MAX_ATTEMPTS,
+      budgetMs: values.FAILOVER_BUDGET_MS,
+      defaultCooldownMs: values.COOLDOWN_DEFAULT_MS,
+      authCooldownMs: values.COOLDOWN_AUTH_MS,
+      maxCooldownMs: values.COOLDOWN_MAX_MS,
+    },
+    chatgptTokenUrl: values.CHATGPT_TOKEN_URL ?? "https://auth.openai.com/oauth/token",
+    adminKey: values.ADMIN_KEY,
     gatewayKeys,
     maxBodyBytes: values.MAX_BODY_BYTES,
     streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,

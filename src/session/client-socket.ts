@@ -55,7 +55,7 @@ export class ClientSockets {
       }
       this.#lastRequest.set(socket, body);
       const headers = new Headers((socket.deserializeAttachment() as SocketAttachment | null)?.headers ?? []);
-      const turn = await this.object.startTurn(body, headers, release);
+      const turn = await this.object.startTurn(body, headers, release, log);
       log.extra.turn = turn.mode;
       log.extra.full_reason = turn.reason;
       log.deferToStreamEnd();

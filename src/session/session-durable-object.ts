@@ -15,7 +15,7 @@ import { parseCreateResponseRequest } from "../inbound/responses/create-response
 import { respondWithEvents } from "../inbound/responses/respond-with-events";
 import { readJsonBody } from "../inbound/read-json-body";
 import { RequestLog } from "../middleware/request-log";
-import { createUpstream } from "../upstream/responses-upstream";
+import { accountServices } from "../accounts/account-services";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
 import { ClientSockets } from "./client-socket";
 import { Session, type StartedTurn } from "./session";
@@ -46,7 +46,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   }
 
   get session(): Session {
-    this.#session ??= new Session(this.store, this.configuration, createUpstream(this.configuration.upstream));
+    this.#session ??= new Session(this.store, this.configuration, accountServices(this.configuration, this.env));
     return this.#session;
   }
 
@@ -75,9 +75,9 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   }
 
   /** Starts a turn under the session lock; the lock is released when its stream settles. */
-  async startTurn(body: Record<string, unknown>, headers: Headers, release: () => void): Promise<StartedTurn> {
+  async startTurn(body: Record<string, unknown>, headers: Headers, release: () => void, log: RequestLog): Promise<StartedTurn> {
     try {
-      return await this.session.startTurn(body, headers);
+      return await this.session.startTurn(body, headers, log);
     } catch (error) {
       release();
       throw error;
@@ -92,7 +92,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     const parsed = parseCreateResponseRequest(body);
     log.model = parsed.model;
     const release = await this.lock.acquire(configuration.session.busyWaitMs);
-    const turn = await this.startTurn(body, pickForwardedRequestHeaders(request.headers), release);
+    const turn = await this.startTurn(body, pickForwardedRequestHeaders(request.headers), release, log);
     log.extra.turn = turn.mode;
     log.extra.full_reason = turn.reason;
     const headers = pickReturnedResponseHeaders(turn.headers);

@@ -10,6 +10,11 @@ import type { EventBatch } from "../streams/sse-reader";
 import { openResponsesStream } from "../upstream/open-responses-stream";
 import { prepareRequestObject, type ResponsesUpstream } from "../upstream/responses-upstream";
 import type { ResponsesSocket } from "../upstream/responses-socket";
+import type { Account, Transport } from "../accounts/accounts-configuration";
+import type { AccountServices } from "../accounts/account-services";
+import { withFailover, type Candidate } from "../accounts/failover";
+import type { RequestLog } from "../middleware/request-log";
+import { ReasoningOwners } from "./reasoning-owners";
 import { holdUntilOutput } from "../streams/hold-until-output";
 import type { SessionStore } from "./session-store";
 import {
@@ -38,13 +43,27 @@ export class Session {
   #loaded = false;
   #socket: ResponsesSocket | undefined;
   #generation = 0;
+  /** The account this session's continuation lives on (sticky; stored). */
+  #accountId: string | undefined;
+  #upstream: ResponsesUpstream | undefined;
+  #transport: Transport = "websocket";
+  /** The session changed account since its last turn: the next send is full, and says why. */
+  #moved = false;
+  readonly #reasoningOwners: ReasoningOwners;
   lastActivity = Date.now();
 
   constructor(
     private readonly store: SessionStore,
     private readonly configuration: Configuration,
-    private readonly upstream: ResponsesUpstream,
-  ) {}
+    private readonly services: AccountServices,
+  ) {
+    this.#accountId = store.value("account");
+    this.#reasoningOwners = new ReasoningOwners(store);
+  }
+
+  get accountId(): string | undefined {
+    return this.#accountId;
+  }
 
   get lastResponseId(): string | undefined {
     return this.#loadSnapshot()?.lastResponseId;
@@ -54,12 +73,31 @@ export class Session {
     return this.#socket?.isOpen ? this.#socket.openedAt : undefined;
   }
 
-  /** Starts a turn; resolves once its first output is on the way (or fails before any). */
-  async startTurn(body: Record<string, unknown>, forwardedHeaders: Headers): Promise<StartedTurn> {
+  /**
+   * Starts a turn on the session's account, or — when it cannot serve before any output — on the
+   * next candidate (`withFailover`); resolves once the first output is on the way.
+   */
+  async startTurn(body: Record<string, unknown>, forwardedHeaders: Headers, log: RequestLog): Promise<StartedTurn> {
     this.lastActivity = Date.now();
-    const request = prepareRequestObject(this.upstream.kind, { ...body, stream: true });
+    const { result } = await withFailover({
+      configuration: this.configuration,
+      cooldowns: this.services.cooldowns,
+      model: String(body.model),
+      log,
+      preferredAccountId: this.#accountId,
+      run: (candidate) => this.#turnOn(candidate, body, forwardedHeaders),
+    });
+    return result;
+  }
+
+  async #turnOn(candidate: Candidate, body: Record<string, unknown>, forwardedHeaders: Headers): Promise<StartedTurn> {
+    this.#useAccount(candidate.account);
+    const upstream = this.#upstream!;
+    const prepared = prepareRequestObject(upstream.kind, { ...body, stream: true }, candidate.upstreamModel);
+    // Encrypted reasoning is bound to the account that produced it: another one rejects it.
+    const request = this.#reasoningOwners.stripForeign(prepared, candidate.account.id);
     const snapshot = this.#loadSnapshot();
-    if (this.configuration.upstream.transport === "http") return this.#startHttpTurn(request, snapshot, forwardedHeaders);
+    if (this.#transport === "http") return this.#startHttpTurn(request, snapshot, forwardedHeaders);
 
     await this.#ensureSocket(forwardedHeaders);
     let plan = this.#plan(request, snapshot);
@@ -88,14 +126,29 @@ export class Session {
   }
 
   #plan(request: Record<string, unknown>, snapshot: SessionSnapshot | undefined): TurnPlan {
-    const plan =
+    let plan =
       typeof request.previous_response_id === "string"
         ? planChainedTurn(request, snapshot, this.#generation)
         : planFullHistoryTurn(request, snapshot, this.#generation);
+    if (this.#moved && plan.mode === "full") plan = { ...plan, reason: "account_moved" };
     if (plan.fullInput && retainedSize(plan.fullInput) > this.configuration.session.maxRetainedBytes) {
       return { ...plan, fullInput: null, ...(plan.mode === "full" ? { reason: "retained_too_large" as const } : {}) };
     }
     return plan;
+  }
+
+  /** Switches to `account` if the session is elsewhere: its continuation does not move with it. */
+  #useAccount(account: Account): void {
+    if (this.#accountId === account.id && this.#upstream) return;
+    if (this.#accountId !== undefined && this.#accountId !== account.id) {
+      this.closeSocket("account changed");
+      this.#forgetContinuation();
+      this.#moved = true;
+    }
+    this.#accountId = account.id;
+    this.#upstream = this.services.upstreamFor(account);
+    this.#transport = account.transport;
+    this.store.setValue("account", account.id);
   }
 
   async #startHttpTurn(request: Record<string, unknown>, snapshot: SessionSnapshot | undefined, headers: Headers): Promise<StartedTurn> {
@@ -105,7 +158,7 @@ export class Session {
         ? planFullHistoryTurn(request, snapshot, 0)
         : { mode: "full", reason: snapshot ? "fields_changed" : "first_turn", request, fullInput: null };
     const opened = await openResponsesStream(
-      this.upstream,
+      this.#upstream!,
       { body: JSON.stringify(plan.request), headers },
       { idleTimeoutMs: this.configuration.streamIdleTimeoutMs },
     );
@@ -122,7 +175,7 @@ export class Session {
     const age = socket ? Date.now() - socket.openedAt : 0;
     if (socket?.isOpen && age < this.configuration.session.maxLifetimeMs) return;
     socket?.close(1000, "lifetime reached");
-    this.#socket = await this.upstream.openSocket(headers);
+    this.#socket = await this.#upstream!.openSocket(headers);
     // A new connection holds no previous response: ids from older generations cannot be chained.
     this.#generation = this.store.increment("connection_generation");
   }
@@ -131,6 +184,8 @@ export class Session {
   #track(events: ReadableStream<EventBatch>, plan: TurnPlan, request: Record<string, unknown>, generation: number): ReadableStream<EventBatch> {
     const outputs = new Map<number, unknown>();
     const previous = this.#snapshot;
+    const accountId = this.#accountId!;
+    this.#moved = false;
     return events.pipeThrough(
       new TransformStream<EventBatch, EventBatch>({
         transform: (batch, controller) => {
@@ -141,6 +196,7 @@ export class Session {
             } else if (terminalEventTypes.has(event.type)) {
               this.lastActivity = Date.now();
               const response = eventPayload(event).response;
+              this.#reasoningOwners.record(orderedValues(outputs), accountId);
               if (event.type === "response.completed" && isRecord(response) && typeof response.id === "string" && plan.fullInput) {
                 const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : orderedValues(outputs);
                 const snapshot = { lastResponseId: response.id, fieldsKey: comparedFieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };

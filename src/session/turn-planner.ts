@@ -21,7 +21,14 @@ export interface SessionSnapshot {
   connectionGeneration: number;
 }
 
-export type FullSendReason = "first_turn" | "fields_changed" | "history_edited" | "reconnect" | "retained_too_large" | "unknown_previous_response";
+export type FullSendReason =
+  | "first_turn"
+  | "fields_changed"
+  | "history_edited"
+  | "reconnect"
+  | "account_moved"
+  | "retained_too_large"
+  | "unknown_previous_response";
 
 export interface TurnPlan {
   mode: "delta" | "full";

@@ -5,7 +5,8 @@
  * mock, which answers in-process with the same bytes a provider would send, so that everything
  * after this boundary (SSE parsing, supervision, aggregation) runs the same for both.
  */
-import type { UpstreamConfiguration, UpstreamKind } from "../configuration/configuration";
+import type { Account } from "../accounts/accounts-configuration";
+import type { UpstreamKind } from "../configuration/configuration";
 import { GatewayError } from "../errors/gateway-error";
 import { createMockUpstream } from "./mock/mock-upstream";
 import { openResponsesSocket, type ResponsesSocket } from "./responses-socket";
@@ -32,25 +33,72 @@ export interface ResponsesUpstream {
   openSocket(headers: Headers): Promise<ResponsesSocket>;
 }
 
-export function createUpstream(configuration: UpstreamConfiguration): ResponsesUpstream {
-  return configuration.kind === "mock" ? createMockUpstream() : new HttpResponsesUpstream(configuration);
+/** Where an account's bearer comes from (fixed, or ChatGPT OAuth tokens that refresh). */
+export interface CredentialSource {
+  get(): Promise<UpstreamCredential>;
+  /** After a 401 on `bearer`: a fresh credential (a refresh), or undefined when none can be had. */
+  rejected?(bearer: string): Promise<UpstreamCredential>;
+}
+
+export interface UpstreamCredential {
+  bearer?: string;
+  chatgptAccountId?: string;
+}
+
+export function staticCredentials(credential: Account["credential"]): CredentialSource {
+  const value: UpstreamCredential =
+    credential.type === "static" ? { bearer: credential.bearer, ...(credential.chatgptAccountId ? { chatgptAccountId: credential.chatgptAccountId } : {}) } : {};
+  return { get: async () => value };
+}
+
+export function createUpstream(account: Account, credentials: CredentialSource): ResponsesUpstream {
+  return account.kind === "mock" ? createMockUpstream() : new HttpResponsesUpstream(account, credentials);
 }
 
 export class HttpResponsesUpstream implements ResponsesUpstream {
   readonly kind: UpstreamKind;
-  readonly secrets: readonly string[];
+  /** Every bearer this upstream has used: redacted from anything it says. */
+  readonly secrets: string[] = [];
 
-  constructor(private readonly configuration: UpstreamConfiguration) {
-    this.kind = configuration.kind;
-    this.secrets = configuration.apiKey ? [configuration.apiKey] : [];
+  constructor(
+    private readonly account: Account,
+    private readonly credentials: CredentialSource,
+  ) {
+    this.kind = account.kind;
+    if (account.credential.type === "static") this.secrets.push(account.credential.bearer);
   }
 
   async send(path: UpstreamPath, call: UpstreamCall): Promise<Response> {
-    const headers = this.#headers(call.headers);
+    const credential = await this.credentials.get();
+    const response = await this.#fetch(path, call, credential);
+    // A ChatGPT access token can expire early or be revoked: refresh once and resend.
+    if (response.status !== 401 || !this.credentials.rejected || !credential.bearer) return response;
+    await response.body?.cancel();
+    return this.#fetch(path, call, await this.credentials.rejected(credential.bearer));
+  }
+
+  async openSocket(forwarded: Headers): Promise<ResponsesSocket> {
+    const credential = await this.credentials.get();
+    try {
+      return await this.#openSocket(forwarded, credential);
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.status !== 401 || !this.credentials.rejected || !credential.bearer) throw error;
+      return this.#openSocket(forwarded, await this.credentials.rejected(credential.bearer));
+    }
+  }
+
+  #openSocket(forwarded: Headers, credential: UpstreamCredential): Promise<ResponsesSocket> {
+    const headers = this.#headers(forwarded, credential);
+    headers.set("openai-beta", "responses_websockets=2026-02-06");
+    return openResponsesSocket({ url: `${this.account.baseUrl}/responses`, headers, secrets: this.secrets });
+  }
+
+  async #fetch(path: UpstreamPath, call: UpstreamCall, credential: UpstreamCredential): Promise<Response> {
+    const headers = this.#headers(call.headers, credential);
     if (call.body !== undefined) headers.set("content-type", "application/json");
     headers.set("accept", path === "/responses" ? "text/event-stream" : "application/json");
     try {
-      return await fetch(`${this.configuration.baseUrl}${path}${call.search ?? ""}`, {
+      return await fetch(`${this.account.baseUrl}${path}${call.search ?? ""}`, {
         method: call.method,
         headers,
         body: call.body,
@@ -62,41 +110,33 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
     }
   }
 
-  openSocket(forwarded: Headers): Promise<ResponsesSocket> {
-    const headers = this.#headers(forwarded);
-    headers.set("openai-beta", "responses_websockets=2026-02-06");
-    return openResponsesSocket({ url: `${this.configuration.baseUrl}/responses`, headers, secrets: this.secrets });
-  }
-
-  #headers(forwarded: Headers): Headers {
+  #headers(forwarded: Headers, credential: UpstreamCredential): Headers {
     const headers = new Headers(forwarded);
-    if (this.configuration.apiKey) headers.set("authorization", `Bearer ${this.configuration.apiKey}`);
-    if (this.kind === "chatgpt" && this.configuration.accountId) {
-      headers.set("chatgpt-account-id", this.configuration.accountId);
+    if (credential.bearer) {
+      if (!this.secrets.includes(credential.bearer)) this.secrets.push(credential.bearer);
+      headers.set("authorization", `Bearer ${credential.bearer}`);
     }
+    if (this.kind === "chatgpt" && credential.chatgptAccountId) headers.set("chatgpt-account-id", credential.chatgptAccountId);
     return headers;
   }
 }
 
-/**
- * The body as this upstream needs it. The gateway always streams from the upstream (it
- * aggregates for `stream: false` clients), and the ChatGPT backend requires `store: false`
- * (protocol §4). The client's text is forwarded untouched when nothing changes, so a
- * multi-megabyte history is not re-serialised.
- */
-export function prepareRequestObject(kind: UpstreamKind, body: Record<string, unknown>): Record<string, unknown> {
-  return kind === "chatgpt" && body.store !== false ? { ...body, store: false } : body;
+/** The request object for this upstream: `store: false` for ChatGPT, the account's model name. */
+export function prepareRequestObject(kind: UpstreamKind, body: Record<string, unknown>, model?: string): Record<string, unknown> {
+  const prepared = kind === "chatgpt" && body.store !== false ? { ...body, store: false } : body;
+  return model !== undefined && model !== body.model ? { ...prepared, model } : prepared;
 }
 
-export function prepareRequestBody(
-  kind: UpstreamKind,
-  body: Record<string, unknown>,
-  originalText: string,
-): string {
+/**
+ * The body as this upstream needs it. The gateway always streams from the upstream (it
+ * aggregates for `stream: false` clients), the ChatGPT backend requires `store: false`
+ * (protocol §4), and an alias becomes the account's own model name. The client's text is
+ * forwarded untouched when nothing changes, so a multi-megabyte history is not re-serialised.
+ */
+export function prepareRequestBody(kind: UpstreamKind, body: Record<string, unknown>, originalText: string, model?: string): string {
   const needsStream = body.stream !== true;
   const needsStoreFalse = kind === "chatgpt" && body.store !== false;
-  if (!needsStream && !needsStoreFalse) return originalText;
-  const prepared: Record<string, unknown> = { ...body, stream: true };
-  if (needsStoreFalse) prepared.store = false;
-  return JSON.stringify(prepared);
+  const needsModel = model !== undefined && model !== body.model;
+  if (!needsStream && !needsStoreFalse && !needsModel) return originalText;
+  return JSON.stringify({ ...prepareRequestObject(kind, body, model), stream: true });
 }

@@ -9,12 +9,11 @@ import type { GatewayEnv } from "../../gateway-env";
 import { GatewayError } from "../../errors/gateway-error";
 import { sessionIdFromHeaders } from "../../session/session-identity";
 import { aggregateResponse } from "../../streams/aggregate-response";
-import { holdUntilOutput } from "../../streams/hold-until-output";
 import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
 import { readResponsesEvents, type EventBatch } from "../../streams/sse-reader";
 import { sseHeaders } from "../../streams/sse-writer";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
-import { openResponsesStream } from "../../upstream/open-responses-stream";
+import { openWithFailover } from "../../accounts/open-with-failover";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
 import { pickForwardedRequestHeaders } from "../../upstream/upstream-headers";
 import { readJsonBody } from "../read-json-body";
@@ -92,18 +91,19 @@ async function responsesEvents(context: Context<GatewayEnv>, converted: Converte
     if (!response.ok || !response.body) throw await errorFromUpstreamResponse(response, []);
     return readResponsesEvents(response.body);
   }
-  const upstream = context.get("upstream");
-  const opened = await openResponsesStream(
-    upstream,
-    { body, headers: pickForwardedRequestHeaders(context.req.raw.headers) },
-    { idleTimeoutMs: context.get("configuration").streamIdleTimeoutMs, signal: context.req.raw.signal },
-  );
-  context.get("log").upstreamStatus = opened.status;
-  // A failure before any output (the ChatGPT backend's in-stream `server_is_overloaded`) is still
-  // an HTTP error for Anthropic clients: a 529 they back off and retry, not a broken stream.
-  const held = await holdUntilOutput(opened.events, context.get("configuration").streamIdleTimeoutMs);
-  if (held.kind === "failed") throw held.error;
-  return held.events;
+  // A failure before any output (the ChatGPT backend's in-stream `server_is_overloaded`) is
+  // still an HTTP error for Anthropic clients — a 529 they back off from — or a failover.
+  const opened = await openWithFailover({
+    configuration: context.get("configuration"),
+    services: context.get("services"),
+    log: context.get("log"),
+    body: converted.request,
+    text: body,
+    headers: pickForwardedRequestHeaders(context.req.raw.headers),
+    signal: context.req.raw.signal,
+    alwaysHold: true,
+  });
+  return opened.events;
 }
 
 async function countTokens(context: Context<GatewayEnv>): Promise<Response> {

@@ -6,8 +6,8 @@
 import { Hono, type Context } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { openResponsesStream } from "../../upstream/open-responses-stream";
-import { prepareRequestBody } from "../../upstream/responses-upstream";
+import { openWithFailover } from "../../accounts/open-with-failover";
+import { withFailover } from "../../accounts/failover";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../../upstream/upstream-headers";
 import { readJsonBody } from "../read-json-body";
@@ -29,7 +29,6 @@ for (const base of responsesBasePaths) {
 
 async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   const configuration = context.get("configuration");
-  const upstream = context.get("upstream");
   const log = context.get("log");
   const sessions = sessionNamespace(context);
   const headerSession = sessionIdFromHeaders(context.req.raw.headers);
@@ -41,49 +40,80 @@ async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   const bodySession = sessionIdFromBody(body);
   if (sessions && bodySession) return forwardToSession(context, sessions, bodySession, text);
 
-  const opened = await openResponsesStream(
-    upstream,
-    { body: prepareRequestBody(upstream.kind, body, text), headers: pickForwardedRequestHeaders(context.req.raw.headers) },
-    { idleTimeoutMs: configuration.streamIdleTimeoutMs, signal: context.req.raw.signal },
-  );
-  log.upstreamStatus = opened.status;
+  const opened = await openWithFailover({
+    configuration,
+    services: context.get("services"),
+    log,
+    body,
+    text,
+    headers: pickForwardedRequestHeaders(context.req.raw.headers),
+    signal: context.req.raw.signal,
+  });
   return respondWithEvents(opened.events, { streaming: request.stream === true, headers: opened.headers, configuration, log });
 }
 
 /** Remote compaction (Codex): plain JSON both ways, errors normalised like every other call. */
 async function compactResponse(context: Context<GatewayEnv>): Promise<Response> {
   const configuration = context.get("configuration");
-  const upstream = context.get("upstream");
+  const services = context.get("services");
+  const log = context.get("log");
   const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
-  context.get("log").model = parseCreateResponseRequest(body).model;
-  const response = await upstream.send("/responses/compact", {
-    method: "POST",
-    body: text,
-    headers: pickForwardedRequestHeaders(context.req.raw.headers),
-    signal: context.req.raw.signal,
+  const model = parseCreateResponseRequest(body).model;
+  log.model = model;
+  const { result: response } = await withFailover({
+    configuration,
+    cooldowns: services.cooldowns,
+    model,
+    log,
+    run: async (candidate) => {
+      const upstream = services.upstreamFor(candidate.account);
+      const response = await upstream.send("/responses/compact", {
+        method: "POST",
+        body: candidate.upstreamModel === model ? text : JSON.stringify({ ...body, model: candidate.upstreamModel }),
+        headers: pickForwardedRequestHeaders(context.req.raw.headers),
+        signal: context.req.raw.signal,
+      });
+      log.upstreamStatus = response.status;
+      if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
+      return response;
+    },
   });
-  context.get("log").upstreamStatus = response.status;
-  if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
   return new Response(response.body, {
     status: response.status,
     headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })),
   });
 }
 
+/**
+ * The models this gateway serves: every exact name and alias of every account. An account that
+ * serves everything (`*`, the single-upstream shorthand) lists what its upstream lists.
+ */
 async function listModels(context: Context<GatewayEnv>): Promise<Response> {
-  const upstream = context.get("upstream");
-  const response = await upstream.send("/models", {
-    method: "GET",
-    headers: pickForwardedRequestHeaders(context.req.raw.headers),
-    search: new URL(context.req.url).search,
-    signal: context.req.raw.signal,
-  });
-  context.get("log").upstreamStatus = response.status;
-  if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
-  return new Response(response.body, {
-    status: response.status,
-    headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })),
-  });
+  const { accounts } = context.get("configuration");
+  const services = context.get("services");
+  const names = new Set<string>();
+  for (const account of accounts) for (const rule of account.models) if (!rule.pattern.includes("*")) names.add(rule.pattern);
+  const wildcard = accounts.find((account) => account.models.some((rule) => rule.pattern === "*"));
+  if (wildcard) {
+    const upstream = services.upstreamFor(wildcard);
+    const response = await upstream.send("/models", {
+      method: "GET",
+      headers: pickForwardedRequestHeaders(context.req.raw.headers),
+      search: new URL(context.req.url).search,
+      signal: context.req.raw.signal,
+    });
+    context.get("log").upstreamStatus = response.status;
+    if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
+    if (names.size === 0) {
+      return new Response(response.body, {
+        status: response.status,
+        headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })),
+      });
+    }
+    const listed = (await response.json().catch(() => ({}))) as { data?: { id?: unknown }[] };
+    for (const model of listed.data ?? []) if (typeof model.id === "string") names.add(model.id);
+  }
+  return context.json({ object: "list", data: [...names].map((id) => ({ id, object: "model", created: 0, owned_by: "turnpike" })) });
 }
 
 /**

@@ -1,5 +1,7 @@
-// HTTP side: POST /responses (SSE or JSON), POST /responses/compact, GET /models, 404.
+// HTTP side: POST /responses (SSE or JSON), POST /responses/compact, GET /models, 404;
+// POST /oauth/token (at the root) for ChatGPT token refreshes.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { answerTokenRequest, bearerAccepted, tokenRequestBody } from "./oauth.js";
 import { MODELS, apiError, buildPlan, compactBody, httpFailure, normalizeInput } from "./scenarios.js";
 import type { ResolvedScenario } from "./scenarios.js";
 import { runPlan, sleep, waitAbort } from "./stream.js";
@@ -57,7 +59,14 @@ export async function handleHttp(st: State, req: IncomingMessage, res: ServerRes
   };
 
   const p = st.prefix;
+  if (method === "POST" && path === "/oauth/token") {
+    const answer = await answerTokenRequest(st.auth, tokenRequestBody(rec.body, req.headers["content-type"]), ac.signal);
+    return json(res, answer.status, answer.body);
+  }
   if (method === "GET" && path === `${p}/models`) return json(res, 200, { object: "list", data: MODELS });
+  if (method === "POST" && (path === `${p}/responses` || path === `${p}/responses/compact`) && !bearerAccepted(st.auth, rec.headers)) {
+    return json(res, 401, { detail: "Unauthorized" });
+  }
   if (method === "POST" && path === `${p}/responses`) return responses(ex);
   if (method === "POST" && path === `${p}/responses/compact`) return compact(ex);
   json(res, 404, apiError(`Invalid URL (${method} ${path})`, "invalid_request_error", null));

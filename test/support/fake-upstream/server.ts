@@ -3,11 +3,15 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleHttp } from "./http.js";
+import { createTokenAuthority, resetTokenAuthority, revokeAccessTokens } from "./oauth.js";
+import type { TokenFailure } from "./oauth.js";
 import { createWsHandler } from "./ws.js";
 import { resolveScenario } from "./scenarios.js";
 import type { Scenario } from "./scenarios.js";
 import type { RecordedRequest, State } from "./state.js";
 export type { RecordedRequest } from "./state.js";
+export type { TokenFailure } from "./oauth.js";
+export { fakeAccessToken, fakeChatGptSeed, fakeIdToken, fakeRefreshToken } from "./tokens.js";
 
 export interface FakeUpstreamOptions {
   port?: number;
@@ -17,10 +21,22 @@ export interface FakeUpstreamOptions {
   codexExtras?: boolean;
   /** Answer WebSocket upgrades with this HTTP status instead of accepting them (e.g. 426). */
   upgradeStatus?: number | null;
+  /** Lifetime of access tokens issued by `POST /oauth/token` (its JWT `exp`), default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Delay before `POST /oauth/token` answers, so that racing refreshes overlap. */
+  tokenRefreshDelayMs?: number;
+  /**
+   * Requests to /responses that carry `chatgpt-account-id` must present that account's latest
+   * access token issued here (before the first refresh: any unexpired token for the account),
+   * else 401 `{"detail":"Unauthorized"}` (HTTP and WebSocket upgrade).
+   */
+  requireIssuedTokens?: boolean;
 }
 
 export interface FakeUpstream {
   url: string;
+  /** The fake auth service's refresh endpoint, `http://127.0.0.1:<port>/oauth/token`. */
+  tokenUrl: string;
   port: number;
   requests: RecordedRequest[];
   script(...steps: Scenario[]): void;
@@ -33,6 +49,12 @@ export interface FakeUpstream {
   connectionCount(): number;
   /** Change how WebSocket upgrades are answered (null: accept). */
   setUpgradeStatus(status: number | null): void;
+  /** `POST /oauth/token` calls so far (answered or not). */
+  tokenRefreshCount(): number;
+  /** Make every refresh fail with this error until called with null (or reset()). */
+  failTokenRefresh(failure: TokenFailure | null): void;
+  /** Issued and seed access tokens stop working; only tokens issued from now on are accepted. */
+  revokeAccessTokens(): void;
 }
 
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
@@ -45,6 +67,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     extras: options.codexExtras ?? false,
     connectionLimitMs: options.connectionLimitMs ?? 60 * 60 * 1000,
     upgradeStatus: options.upgradeStatus ?? null,
+    auth: createTokenAuthority(options),
   };
   const server = createServer((req, res) => {
     handleHttp(st, req, res).catch((err) => {
@@ -68,6 +91,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   return {
     url: `http://127.0.0.1:${port}${st.prefix}`,
+    tokenUrl: `http://127.0.0.1:${port}/oauth/token`,
     port,
     requests: st.requests,
     script: (...steps) => {
@@ -76,6 +100,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     reset: () => {
       st.requests.length = 0;
       st.queue.length = 0;
+      resetTokenAuthority(st.auth);
     },
     dropConnections: () => ws.drop(),
     forgetPreviousResponses: () => ws.forget(),
@@ -83,6 +108,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     setUpgradeStatus: (status) => {
       st.upgradeStatus = status;
     },
+    tokenRefreshCount: () => st.auth.refreshCount,
+    failTokenRefresh: (failure) => {
+      st.auth.failure = failure;
+    },
+    revokeAccessTokens: () => revokeAccessTokens(st.auth),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         for (const ac of st.active) ac.abort();

@@ -1,5 +1,6 @@
 // Recorded requests, shared server state and small request helpers.
 import type { IncomingHttpHeaders } from "node:http";
+import type { TokenAuthority } from "./oauth.js";
 import { scenarioFromModel } from "./scenarios.js";
 import type { ResolvedScenario } from "./scenarios.js";
 
@@ -28,6 +29,8 @@ export interface State {
   extras: boolean;
   connectionLimitMs: number;
   upgradeStatus: number | null;
+  /** The fake auth service (`POST /oauth/token`) and the bearer check it feeds. */
+  auth: TokenAuthority;
 }
 
 /** Next scripted scenario, else the one named by the model; null for an unknown "fake:" name. */

@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
+import { bearerAccepted } from "./oauth.js";
 import { apiError, buildPlan, httpFailure, normalizeInput, wsErrorFrame, wsRequestError } from "./scenarios.js";
 import { runPlan } from "./stream.js";
 import type { Sink } from "./stream.js";
@@ -37,8 +38,8 @@ export function createWsHandler(st: State) {
   let nextId = 0;
 
   function reject(socket: Duplex, status: number): void {
-    const body = JSON.stringify(apiError(status === 404 ? "Not found" : "WebSocket upgrade rejected",
-      "invalid_request_error", null));
+    const body = JSON.stringify(status === 401 ? { detail: "Unauthorized" }
+      : apiError(status === 404 ? "Not found" : "WebSocket upgrade rejected", "invalid_request_error", null));
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
@@ -49,7 +50,7 @@ export function createWsHandler(st: State) {
     const path = pathOf(req.url);
     const headers = flatHeaders(req.headers);
     st.requests.push({ method: req.method ?? "GET", path, headers, body: null, bytes: 0, transport: "websocket", connectionId: id });
-    const status = path === `${st.prefix}/responses` ? st.upgradeStatus : 404;
+    const status = path !== `${st.prefix}/responses` ? 404 : bearerAccepted(st.auth, headers) ? st.upgradeStatus : 401;
     if (status) return reject(socket, status);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: Conn = { id, ws, path, headers, openedAt: Date.now(), latest: null, inflight: null, serverClosed: false };

@@ -1,0 +1,80 @@
+/**
+ * This isolate's view of the shared cooldowns. Reads come from memory (refreshed from the
+ * account-state object every few seconds, in the background once warm) so that routing a
+ * request costs no round trip; a failure is recorded here at once and sent to the shared object.
+ */
+import { proxyDurable } from "itty-durable/proxy-durable.js";
+import type { CooldownEntry } from "./account-state-durable-object";
+
+const refreshAfterMs = 5_000;
+
+interface RemoteCooldowns {
+  report(key: string, until: number, reason: string): Promise<Record<string, CooldownEntry>>;
+  clear(accountId: string, model?: string): Promise<Record<string, CooldownEntry>>;
+  list(): Promise<Record<string, CooldownEntry>>;
+}
+
+export class CooldownBook {
+  #entries: Record<string, CooldownEntry> = {};
+  #fetchedAt = 0;
+  #refreshing: Promise<void> | undefined;
+  readonly #remote: RemoteCooldowns | undefined;
+
+  constructor(namespace: DurableObjectNamespace | undefined) {
+    this.#remote = namespace ? (proxyDurable(namespace, { name: "ACCOUNT_STATE", parse: true }).get("global") as RemoteCooldowns) : undefined;
+  }
+
+  /** Makes sure the view is recent: awaited the first time, in the background afterwards. */
+  async refresh(): Promise<void> {
+    if (!this.#remote || Date.now() - this.#fetchedAt < refreshAfterMs) return;
+    this.#refreshing ??= this.#remote
+      .list()
+      .then((entries) => {
+        this.#entries = entries;
+        this.#fetchedAt = Date.now();
+      })
+      .catch((error: unknown) => {
+        // Routing without the shared view is still routing: the local view stays.
+        console.error(JSON.stringify({ level: "warn", message: "cooldowns could not be read", error: String(error) }));
+        this.#fetchedAt = Date.now();
+      })
+      .finally(() => (this.#refreshing = undefined));
+    if (this.#fetchedAt === 0) await this.#refreshing;
+  }
+
+  /** The cooldown in force for this account and model, if any. */
+  cooldown(accountId: string, model: string, now = Date.now()): CooldownEntry | undefined {
+    const entry = this.#entries[key(accountId, model)];
+    return entry && entry.until > now ? entry : undefined;
+  }
+
+  async report(accountId: string, model: string, until: number, reason: string): Promise<void> {
+    const entryKey = key(accountId, model);
+    const existing = this.#entries[entryKey];
+    if (!existing || existing.until < until) this.#entries = { ...this.#entries, [entryKey]: { until, reason } };
+    if (!this.#remote) return;
+    try {
+      this.#entries = await this.#remote.report(entryKey, until, reason);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "warn", message: "cooldown could not be shared", error: String(error) }));
+    }
+  }
+
+  async clear(accountId: string, model?: string): Promise<void> {
+    for (const entryKey of Object.keys(this.#entries)) {
+      const [account, entryModel] = entryKey.split("\n");
+      if (account === accountId && (model === undefined || model === entryModel)) delete this.#entries[entryKey];
+    }
+    if (this.#remote) this.#entries = await this.#remote.clear(accountId, model);
+  }
+
+  /** Everything in force, for the admin view. */
+  async all(): Promise<Record<string, CooldownEntry>> {
+    if (this.#remote) this.#entries = await this.#remote.list();
+    return this.#entries;
+  }
+}
+
+function key(accountId: string, model: string): string {
+  return `${accountId}\n${model}`;
+}

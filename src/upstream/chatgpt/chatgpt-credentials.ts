@@ -1,0 +1,129 @@
+/**
+ * The Worker side of a ChatGPT account's tokens: an isolate cache in front of the account's
+ * Durable Object, so that most requests make no call to it. A token is used until
+ * `refreshMarginMs` before it expires; then, or after the upstream rejected it, the object is
+ * asked (one call per isolate at a time; the object itself makes the refreshes single-flight
+ * across isolates).
+ *
+ * A disabled account (its refresh token was rejected, or its seed is missing) throws a
+ * GatewayError of kind `authentication`, status 401, code `chatgpt_account_disabled`, not
+ * retryable: the same status as an upstream 401, so account selection fails over to another
+ * account, and no retry is spent on this one. Transient failures of the token service or of the
+ * object throw retryable `upstream_unreachable` / `upstream_error` (502).
+ */
+import { GatewayError } from "../../errors/gateway-error";
+import { isRecord } from "../../streams/responses-event";
+import { refreshMarginMs, type ChatGptAccountDurableObject, type ChatGptToken, type ChatGptTokenRequest } from "./chatgpt-account-durable-object";
+
+export interface ChatGptCredentialsOptions {
+  /** The gateway's name for the account; also the Durable Object's name. */
+  accountId: string;
+  /** The Worker secret holding the account's seed. */
+  credentialName: string;
+  tokenUrl: string;
+}
+
+export interface ChatGptBearer {
+  bearer: string;
+  chatgptAccountId: string;
+}
+
+export interface ChatGptCredentials {
+  /** A token valid for at least five more minutes. */
+  get(): Promise<ChatGptBearer>;
+  /**
+   * The upstream answered 401 to `bearer`: a newer token (refreshed now, or already by another
+   * request). Retry the request once with it; a second 401 means the account is unusable.
+   */
+  rejected(bearer: string): Promise<ChatGptBearer>;
+}
+
+export const disabledAccountCode = "chatgpt_account_disabled";
+
+interface IsolateEntry {
+  token?: ChatGptToken;
+  /** The object call in flight for `get()`. */
+  loading?: Promise<ChatGptToken>;
+  /** Forced refreshes in flight, by the token they replace. */
+  replacing: Map<string, Promise<ChatGptToken>>;
+}
+
+/** Per isolate, by account: lives as long as the isolate, shared by all its requests. */
+const isolateCache = new Map<string, IsolateEntry>();
+
+export function chatGptCredentials(
+  namespace: DurableObjectNamespace<ChatGptAccountDurableObject>,
+  options: ChatGptCredentialsOptions,
+): ChatGptCredentials {
+  const key = `${options.accountId}\n${options.credentialName}`;
+  let entry = isolateCache.get(key);
+  if (!entry) {
+    entry = { replacing: new Map() };
+    isolateCache.set(key, entry);
+  }
+  const cache = entry;
+
+  async function ask(extra: Pick<ChatGptTokenRequest, "rejectedToken">): Promise<ChatGptToken> {
+    const request: ChatGptTokenRequest = { ...options, ...extra };
+    let answer;
+    try {
+      answer = await namespace.get(namespace.idFromName(options.accountId)).accessToken(request);
+    } catch (error) {
+      throw fromObjectError(error, options.accountId);
+    }
+    if (answer.kind === "disabled") {
+      cache.token = undefined;
+      throw new GatewayError("authentication", `The ChatGPT account '${options.accountId}' is disabled: ${answer.reason}.`, {
+        status: 401,
+        code: disabledAccountCode,
+        retryable: false,
+      });
+    }
+    const token: ChatGptToken = { kind: "token", accessToken: answer.accessToken, chatgptAccountId: answer.chatgptAccountId, expiresAt: answer.expiresAt };
+    if (!cache.token || token.expiresAt >= cache.token.expiresAt) cache.token = token;
+    return token;
+  }
+
+  return {
+    async get() {
+      const cached = cache.token;
+      if (cached && usable(cached)) return bearerOf(cached);
+      cache.loading ??= ask({}).finally(() => {
+        cache.loading = undefined;
+      });
+      return bearerOf(await cache.loading);
+    },
+
+    async rejected(bearer) {
+      const cached = cache.token;
+      if (cached && cached.accessToken !== bearer && usable(cached)) return bearerOf(cached);
+      if (cached?.accessToken === bearer) cache.token = undefined;
+      let replacing = cache.replacing.get(bearer);
+      if (!replacing) {
+        replacing = ask({ rejectedToken: bearer }).finally(() => cache.replacing.delete(bearer));
+        cache.replacing.set(bearer, replacing);
+      }
+      return bearerOf(await replacing);
+    },
+  };
+}
+
+function usable(token: ChatGptToken): boolean {
+  return token.expiresAt - Date.now() > refreshMarginMs;
+}
+
+function bearerOf(token: ChatGptToken): ChatGptBearer {
+  return { bearer: token.accessToken, chatgptAccountId: token.chatgptAccountId };
+}
+
+/**
+ * What the object throws (a transient token-service failure, or the runtime's own error: object
+ * overloaded, reset) arrives through RPC as a plain Error whose message starts with the class
+ * name; the GatewayError's kind and status do not survive. Both are worth another attempt.
+ */
+function fromObjectError(error: unknown, accountId: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const retryable = isRecord(error) && typeof error.retryable === "boolean" ? error.retryable : true;
+  const message = error instanceof Error && error.message ? error.message.replace(/^GatewayError: /, "") : "unknown error";
+  return new GatewayError("upstream_unreachable", `The ChatGPT account '${accountId}' has no usable token right now: ${message}`, { retryable, cause: error });
+}
