@@ -24,11 +24,12 @@ export class AccountStateDurableObject extends createDurable({ autoPersist: true
   }
 
   /** Clears an account's cooldowns (one model, or all). Returns all current entries. */
-  clear(accountId: string, model?: string): Record<string, CooldownEntry> {
+  clear(accountId: string, model?: string | null): Record<string, CooldownEntry> {
     const kept: Record<string, CooldownEntry> = {};
     for (const [key, entry] of Object.entries(this.cooldowns)) {
       const [account, entryModel] = key.split("\n");
-      if (account === accountId && (model === undefined || model === entryModel)) continue;
+      // Arguments arrive as JSON: an omitted model is null here.
+      if (account === accountId && (model === undefined || model === null || model === entryModel)) continue;
       kept[key] = entry;
     }
     this.cooldowns = kept;

@@ -18,16 +18,22 @@ export class CooldownBook {
   #entries: Record<string, CooldownEntry> = {};
   #fetchedAt = 0;
   #refreshing: Promise<void> | undefined;
-  readonly #remote: RemoteCooldowns | undefined;
+  readonly #namespace: DurableObjectNamespace | undefined;
 
   constructor(namespace: DurableObjectNamespace | undefined) {
-    this.#remote = namespace ? (proxyDurable(namespace, { name: "ACCOUNT_STATE", parse: true }).get("global") as RemoteCooldowns) : undefined;
+    this.#namespace = namespace;
+  }
+
+  /** A stub per call: Durable Object stubs belong to the request that made them. */
+  get #remote(): RemoteCooldowns | undefined {
+    return this.#namespace ? (proxyDurable(this.#namespace, { name: "ACCOUNT_STATE", parse: true }).get("global") as RemoteCooldowns) : undefined;
   }
 
   /** Makes sure the view is recent: awaited the first time, in the background afterwards. */
   async refresh(): Promise<void> {
-    if (!this.#remote || Date.now() - this.#fetchedAt < refreshAfterMs) return;
-    this.#refreshing ??= this.#remote
+    const remote = this.#remote;
+    if (!remote || Date.now() - this.#fetchedAt < refreshAfterMs) return;
+    this.#refreshing ??= remote
       .list()
       .then((entries) => {
         this.#entries = entries;
@@ -52,9 +58,10 @@ export class CooldownBook {
     const entryKey = key(accountId, model);
     const existing = this.#entries[entryKey];
     if (!existing || existing.until < until) this.#entries = { ...this.#entries, [entryKey]: { until, reason } };
-    if (!this.#remote) return;
+    const remote = this.#remote;
+    if (!remote) return;
     try {
-      this.#entries = await this.#remote.report(entryKey, until, reason);
+      this.#entries = await remote.report(entryKey, until, reason);
     } catch (error) {
       console.error(JSON.stringify({ level: "warn", message: "cooldown could not be shared", error: String(error) }));
     }
@@ -65,12 +72,14 @@ export class CooldownBook {
       const [account, entryModel] = entryKey.split("\n");
       if (account === accountId && (model === undefined || model === entryModel)) delete this.#entries[entryKey];
     }
-    if (this.#remote) this.#entries = await this.#remote.clear(accountId, model);
+    const remote = this.#remote;
+    if (remote) this.#entries = await (model === undefined ? remote.clear(accountId) : remote.clear(accountId, model));
   }
 
   /** Everything in force, for the admin view. */
   async all(): Promise<Record<string, CooldownEntry>> {
-    if (this.#remote) this.#entries = await this.#remote.list();
+    const remote = this.#remote;
+    if (remote) this.#entries = await remote.list();
     return this.#entries;
   }
 }

@@ -4,7 +4,9 @@
 export type ScenarioName =
   | "ok" | "function-call" | "empty-output" | "early-close" | "connection-reset"
   | "in-stream-error" | "response-failed" | "rate-limited" | "server-error"
-  | "fastapi-detail" | "unauthorized" | "silent" | "slow" | "silent-then-ok" | "compact";
+  | "fastapi-detail" | "unauthorized" | "silent" | "slow" | "silent-then-ok" | "compact"
+  | "rate-limited-retry-after" | "rate-limited-resets-in" | "rate-limited-codex-header"
+  | "close-before-output" | "reasoning";
 
 export interface ScenarioObject {
   name: ScenarioName;
@@ -19,7 +21,8 @@ export interface ResolvedScenario { name: ScenarioName; delayMs: number; silence
 export const SCENARIO_NAMES: readonly ScenarioName[] = [
   "ok", "function-call", "empty-output", "early-close", "connection-reset", "in-stream-error",
   "response-failed", "rate-limited", "server-error", "fastapi-detail", "unauthorized", "silent",
-  "slow", "silent-then-ok", "compact",
+  "slow", "silent-then-ok", "compact", "rate-limited-retry-after", "rate-limited-resets-in",
+  "rate-limited-codex-header", "close-before-output", "reasoning",
 ];
 
 export function resolveScenario(s: Scenario): ResolvedScenario {
@@ -52,6 +55,13 @@ export function httpFailure(name: ScenarioName): HttpFailure | null {
           plan_type: "plus", resets_at: resetsAt, resets_in_seconds: 120 } },
       };
     }
+    // One reset hint each, as different backends give them (for cooldown tests).
+    case "rate-limited-retry-after":
+      return { status: 429, headers: { "retry-after": "30" }, body: apiError("Rate limit reached for requests", "requests", "rate_limit_exceeded") };
+    case "rate-limited-resets-in":
+      return { status: 429, headers: {}, body: { error: { type: "usage_limit_reached", message: "The usage limit has been reached", resets_in_seconds: 45 } } };
+    case "rate-limited-codex-header":
+      return { status: 429, headers: { "x-codex-primary-reset-after-seconds": "60" }, body: apiError("Too many requests", "rate_limit_error", null) };
     case "server-error":
       return { status: 500, headers: {}, body: apiError("Internal server error", "server_error", "server_error") };
     case "fastapi-detail":
@@ -218,6 +228,8 @@ export function buildPlan(sc: ResolvedScenario, ctx: ResponseContext): Plan {
   if (!ctx.generate) return { ...plan, events: numbered(ctx, [ev[0], ev[ev.length - 1]]) };
   switch (sc.name) {
     case "early-close": return partial(6, "truncate");
+    case "close-before-output": return partial(2, "truncate");
+    case "reasoning": return { ...plan, events: numbered(ctx, withReasoning(ctx, ev)), output: [reasoningItem(ctx), ...output], final: { ...final, output: [reasoningItem(ctx), ...final.output] } };
     case "connection-reset": return partial(5, "destroy");
     case "silent": return partial(1, "hang");
     case "in-stream-error":
@@ -245,3 +257,24 @@ export function compactBody(input: any[]) {
 
 export const MODELS = ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5-codex"].map((id, i) => (
   { id, object: "model", created: 1767225600 + i * 86400, owned_by: "openai" }));
+
+/** A reasoning item with encrypted content, as the provider sends with `include: ["reasoning.encrypted_content"]`. */
+function reasoningItem(ctx: ResponseContext) {
+  return { id: `rs_fake_${ctx.n}`, type: "reasoning", summary: [], encrypted_content: `enc-fake-${ctx.n}` };
+}
+
+/** The events with a reasoning item first; everything after it moves one output index down. */
+function withReasoning(ctx: ResponseContext, ev: any[]): any[] {
+  const item = reasoningItem(ctx);
+  const shifted = ev.slice(2).map((event) => {
+    const moved = typeof event.output_index === "number" ? { ...event, output_index: event.output_index + 1 } : event;
+    if (moved.type === "response.completed") return { ...moved, response: { ...moved.response, output: [item, ...moved.response.output] } };
+    return moved;
+  });
+  return [
+    ev[0], ev[1],
+    { type: "response.output_item.added", output_index: 0, item: { ...item, encrypted_content: null } },
+    { type: "response.output_item.done", output_index: 0, item },
+    ...shifted,
+  ];
+}
