@@ -263,8 +263,8 @@ describe("chatGptCredentials (the Worker side)", () => {
     const disabled = chatGptCredentials(namespace, { accountId: "worker-acct-2", credentialName: "CHATGPT_TEST_SEED_EXPIRING", tokenUrl });
     const error = await rejection(disabled.get());
     expect(error).toBeInstanceOf(GatewayError);
-    expect(error).toMatchObject({ kind: "authentication", status: 401, code: "chatgpt_account_disabled", retryable: false });
-    expect((error as Error).message).toContain("The ChatGPT account 'worker-acct-2' is disabled: refresh token rejected (invalid_grant)");
+    expect(error).toMatchObject({ kind: "upstream_error", status: 503, code: "chatgpt_account_disabled", retryable: false });
+    expect((error as Error).message).not.toContain("worker-acct-2");
 
     service.failure = { status: 502, body: "bad gateway" };
     const transient = chatGptCredentials(namespace, { accountId: "worker-acct-3", credentialName: "CHATGPT_TEST_SEED", tokenUrl });

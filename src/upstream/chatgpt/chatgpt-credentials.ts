@@ -6,9 +6,10 @@
  * across isolates).
  *
  * A disabled account (its refresh token was rejected, or its seed is missing) throws a
- * GatewayError of kind `authentication`, status 401, code `chatgpt_account_disabled`, not
- * retryable: the same status as an upstream 401, so account selection fails over to another
- * account, and no retry is spent on this one. Transient failures of the token service or of the
+ * GatewayError with status 503 and code `chatgpt_account_disabled`, not retryable: account
+ * selection fails over to another account, and a client whose only account is disabled sees the
+ * service unavailable (not a 401, which would blame its own gateway key). The account id and the
+ * reason are in the object's log line, not in the error: clients never learn account names. Transient failures of the token service or of the
  * object throw retryable `upstream_unreachable` / `upstream_error` (502).
  */
 import { GatewayError } from "../../errors/gateway-error";
@@ -73,8 +74,8 @@ export function chatGptCredentials(
     }
     if (answer.kind === "disabled") {
       cache.token = undefined;
-      throw new GatewayError("authentication", `The ChatGPT account '${options.accountId}' is disabled: ${answer.reason}.`, {
-        status: 401,
+      throw new GatewayError("upstream_error", "An upstream ChatGPT account is disabled until its operator re-seeds it.", {
+        status: 503,
         code: disabledAccountCode,
         retryable: false,
       });
