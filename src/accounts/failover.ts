@@ -32,8 +32,9 @@ export interface FailoverOptions<Result> {
 
 export async function withFailover<Result>(options: FailoverOptions<Result>): Promise<{ result: Result; candidate: Candidate }> {
   const { configuration, cooldowns, model, log } = options;
-  await cooldowns.refresh();
   const serving = servingCandidates(configuration.accounts, model, options.preferredAccountId);
+  // One account has nothing to route around: no need to read the shared cooldowns.
+  if (serving.length > 1) await cooldowns.refresh();
   if (serving.length === 0) {
     throw new GatewayError("not_found", `The model '${model}' is not served by this gateway.`, { code: "model_not_found", param: "model" });
   }
