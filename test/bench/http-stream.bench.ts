@@ -11,9 +11,12 @@ import { startGateway, type Gateway } from "../support/start-gateway";
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
 const warmup = 30;
 
-// A real Codex first turn (46 KB: tools, instructions, environment) as the request body.
+// A real Codex first turn (46 KB: tools, instructions, environment) as the request body; with
+// its prompt_cache_key it goes through the session object, without it the stateless path.
 const capture = JSON.parse(readFileSync(new URL("../../../shared/fixtures/clients/codex-http-turn1-request.json", import.meta.url), "utf8"));
-const body = JSON.stringify(capture.body);
+const sessionBody = JSON.stringify(capture.body);
+const { prompt_cache_key: _key, ...stateless } = capture.body;
+const statelessBody = JSON.stringify(stateless);
 
 let upstream: FakeUpstream;
 let gateway: Gateway;
@@ -22,7 +25,7 @@ let passThrough: Gateway;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
-  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, { entrypoint: fileURLToPath(new URL("./pass-through-worker.ts", import.meta.url)) });
+  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, { configPath: fileURLToPath(new URL("./floor/wrangler.toml", import.meta.url)) });
 });
 
 afterAll(async () => {
@@ -36,9 +39,11 @@ interface Sample {
   totalMs: number;
 }
 
-async function timeOne(url: string): Promise<Sample> {
+async function timeOne(url: string, body: string): Promise<Sample> {
   const started = performance.now();
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+    throw new Error(`bench request to ${url} failed: ${String(error)}`);
+  });
   const reader = response.body!.getReader();
   let firstByteMs = 0;
   let bytes = 0;
@@ -57,20 +62,22 @@ function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
-it(`streams ${requests} Codex-sized requests: direct, pass-through Worker, gateway`, { timeout: 600_000 }, async () => {
+it(`streams ${requests} Codex-sized requests per path, against the floors`, { timeout: 900_000 }, async () => {
   const paths = {
-    direct: `${upstream.url}/responses`,
-    "pass-through": `${passThrough.url}/v1/responses`,
-    gateway: `${gateway.url}/v1/responses`,
+    direct: () => timeOne(`${upstream.url}/responses`, statelessBody),
+    "floor: Worker": () => timeOne(`${passThrough.url}/v1/responses`, statelessBody),
+    "gateway, stateless": () => timeOne(`${gateway.url}/v1/responses`, statelessBody),
+    "floor: Worker+DO": () => timeOne(`${passThrough.url}/via-object/v1/responses`, statelessBody),
+    "gateway, session": () => timeOne(`${gateway.url}/v1/responses`, sessionBody),
   };
   const names = Object.keys(paths) as (keyof typeof paths)[];
-  for (let index = 0; index < warmup; index += 1) for (const name of names) await timeOne(paths[name]);
+  for (let index = 0; index < warmup; index += 1) for (const name of names) await paths[name]();
   const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Record<keyof typeof paths, Sample[]>;
   for (let index = 0; index < requests; index += 1) {
     // Rotate the order, so that no path always runs first or last.
     for (let offset = 0; offset < names.length; offset += 1) {
       const name = names[(index + offset) % names.length]!;
-      samples[name].push(await timeOne(paths[name]));
+      samples[name].push(await paths[name]());
     }
   }
   const summary = (list: Sample[]) => {
@@ -80,13 +87,13 @@ it(`streams ${requests} Codex-sized requests: direct, pass-through Worker, gatew
   };
   const rows = Object.fromEntries(names.map((name) => [name, summary(samples[name])])) as unknown as Record<keyof typeof paths, readonly number[]>;
   const format = (value: number, suffix = "") => `${value.toFixed(2)}${suffix}`.padStart(10);
+  const added = (name: keyof typeof paths, floor: keyof typeof paths) => (rows[name][2]! - rows[floor][2]!).toFixed(2);
   const lines = [
     `\nHTTP streaming, ${requests} requests per path (46 KB Codex body, 13 events), interleaved; ms:`,
-    `path            ttfb p50  ttfb p99 total p50 total p99`,
-    ...names.map((name) => `${name.padEnd(14)}${rows[name].map((value) => format(value)).join("")}`),
-    `gateway/direct${rows.gateway.map((value, index) => format(value / rows.direct[index]!, "x")).join("")}`,
-    `gateway/pass  ${rows.gateway.map((value, index) => format(value / rows["pass-through"][index]!, "x")).join("")}`,
-    `added per request (total p50): pass-through Worker ${(rows["pass-through"][2]! - rows.direct[2]!).toFixed(2)} ms, gateway ${(rows.gateway[2]! - rows.direct[2]!).toFixed(2)} ms`,
+    `path                  ttfb p50  ttfb p99 total p50 total p99   /direct`,
+    ...names.map((name) => `${name.padEnd(20)}${rows[name].map((value) => format(value)).join("")}${format(rows[name][2]! / rows.direct[2]!, "x")}`),
+    `added over its floor (total p50): stateless ${added("gateway, stateless", "floor: Worker")} ms over the Worker floor, session ${added("gateway, session", "floor: Worker+DO")} ms over the Worker+DO floor`,
+    `the floors themselves: Worker ${added("floor: Worker", "direct")} ms, Worker+DO ${added("floor: Worker+DO", "direct")} ms over direct`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 });

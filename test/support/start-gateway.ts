@@ -11,16 +11,15 @@ export interface Gateway {
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface GatewayOptions {
-  /** Another Worker to start with the same configuration (the benchmark's pass-through floor). */
-  entrypoint?: string;
+  /** Another Worker's wrangler configuration (the benchmark's pass-through floor). */
+  configPath?: string;
   /** Keep Durable Object storage in this folder, so that a restarted Worker finds it again. */
   persistTo?: string;
 }
 
 export async function startGateway(variables: Record<string, string>, options: GatewayOptions = {}): Promise<Gateway> {
   const worker = await unstable_startWorker({
-    config: `${projectRoot}/wrangler.toml`,
-    ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
+    config: options.configPath ?? `${projectRoot}/wrangler.toml`,
     envFiles: [],
     bindings: Object.fromEntries(
       Object.entries(variables).map(([name, value]) => [name, { type: "secret_text" as const, value }]),
