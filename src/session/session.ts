@@ -19,7 +19,7 @@ import { holdUntilOutput } from "../streams/hold-until-output";
 import type { SessionStore } from "./session-store";
 import {
   asFullSend,
-  comparedFieldsKey,
+  fieldsKey,
   planChainedTurn,
   planFullHistoryTurn,
   type FullSendReason,
@@ -199,7 +199,7 @@ export class Session {
               this.#reasoningOwners.record(orderedValues(outputs), accountId);
               if (event.type === "response.completed" && isRecord(response) && typeof response.id === "string" && plan.fullInput) {
                 const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : orderedValues(outputs);
-                const snapshot = { lastResponseId: response.id, fieldsKey: comparedFieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };
+                const snapshot = { lastResponseId: response.id, fieldsKey: fieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };
                 // A delta turn's input starts with what is already stored: append only the rest.
                 const kept = plan.mode === "delta" && previous ? previous.inputItems.length : 0;
                 this.#remember(snapshot, kept);

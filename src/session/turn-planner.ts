@@ -42,10 +42,16 @@ export interface TurnPlan {
 /** Fields that change every turn without changing the conversation (not compared). */
 const uncomparedFields = new Set(["input", "previous_response_id", "client_metadata", "stream", "generate", "background", "type"]);
 
+/**
+ * The compared fields as one text. Top-level keys are sorted; nested values are serialised
+ * natively, in the client's own order, which a client keeps from turn to turn (tools are tens of
+ * KB: canonicalising them in JavaScript on every turn costs more than it could save). A client
+ * that reorders nested keys only gets a full send, which is always correct.
+ */
 export function comparedFieldsKey(request: Record<string, unknown>): string {
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(request)) if (!uncomparedFields.has(name)) fields[name] = value;
-  return canonicalJson(fields);
+  for (const name of Object.keys(request).sort()) if (!uncomparedFields.has(name) && request[name] !== undefined) fields[name] = request[name];
+  return JSON.stringify(fields);
 }
 
 /**
@@ -60,6 +66,17 @@ export function canonicalJson(value: unknown): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
+}
+
+/** The key is computed once per request object (planning and retaining both need it). */
+const fieldsKeys = new WeakMap<Record<string, unknown>, string>();
+export function fieldsKey(request: Record<string, unknown>): string {
+  let key = fieldsKeys.get(request);
+  if (key === undefined) {
+    key = comparedFieldsKey(request);
+    fieldsKeys.set(request, key);
+  }
+  return key;
 }
 
 export function inputItems(input: unknown): unknown[] {
@@ -82,7 +99,7 @@ export function planFullHistoryTurn(
   const full = (reason: FullSendReason): TurnPlan => ({ mode: "full", reason, request: withoutChain(request), fullInput: texts });
   if (!snapshot) return full("first_turn");
   if (snapshot.connectionGeneration !== generation) return full("reconnect");
-  if (comparedFieldsKey(request) !== snapshot.fieldsKey) return full("fields_changed");
+  if (fieldsKey(request) !== snapshot.fieldsKey) return full("fields_changed");
   const deltaStart = matchedPrefixLength(items, texts, snapshot);
   if (deltaStart === undefined || deltaStart >= items.length) return full("history_edited");
   return {
