@@ -113,7 +113,11 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
   #headers(forwarded: Headers, credential: UpstreamCredential): Headers {
     const headers = new Headers(forwarded);
     if (credential.bearer) {
-      if (!this.secrets.includes(credential.bearer)) this.secrets.push(credential.bearer);
+      if (!this.secrets.includes(credential.bearer)) {
+        this.secrets.push(credential.bearer);
+        // Refreshed tokens replace each other; the fixed credential (first) and recent ones stay.
+        if (this.secrets.length > 8) this.secrets.splice(1, 1);
+      }
       headers.set("authorization", `Bearer ${credential.bearer}`);
     }
     if (this.kind === "chatgpt" && credential.chatgptAccountId) headers.set("chatgpt-account-id", credential.chatgptAccountId);
