@@ -165,6 +165,13 @@ describe("blocks", () => {
     );
   });
 
+  it("a known block type with missing fields is the client's mistake, not another block type", () => {
+    for (const content of [[{ type: "image", source: { type: "base64" } }], [{ type: "tool_use" }], [{ type: "tool_result" }]]) {
+      const parsed = messagesRequestSchema.safeParse({ ...base, messages: [{ role: "user", content }] });
+      expect(parsed.success).toBe(false);
+    }
+  });
+
   it("model names map through MODEL_MAP patterns, others pass through", () => {
     const model = (name: string) => convertMessagesRequest(parse({ ...base, model: name, messages: [] }), options).request.model;
     expect(model("claude-opus-4-8")).toBe("gpt-5.5");

@@ -29,8 +29,14 @@ export const toolResultBlock = z
   .loose();
 export const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string().optional() }).loose();
 export const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: z.string() }).loose();
-/** Any other block: named in a 400, never dropped silently. */
-const otherBlock = z.object({ type: z.string() }).loose();
+const knownBlockTypes = new Set(["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+/**
+ * Any other block type: accepted here, then named in a 400 by the translator, never dropped
+ * silently. A known type that does not match its shape is the client's mistake: a 400 here.
+ */
+const otherBlock = z
+  .object({ type: z.string().refine((type) => !knownBlockTypes.has(type), { message: "the block's fields do not match its type (a required field is missing or has the wrong type)" }) })
+  .loose();
 
 export const contentBlock = z.union([textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock, otherBlock]);
 export type ContentBlock = z.infer<typeof contentBlock>;
