@@ -81,6 +81,20 @@ describe("streaming and non-streaming", () => {
   });
 });
 
+describe("stop sequences, done by the gateway", () => {
+  it("cuts the text before the sequence and says which one stopped it, streaming or not", async () => {
+    const request = { model: "claude-opus-4-8", max_tokens: 100, stop_sequences: ["STOP", "to:"], messages: [{ role: "user" as const, content: "stop here" }] };
+    const streamed = await client.messages.stream(request).finalMessage();
+    expect(streamed.content).toEqual([{ type: "text", text: "fake reply " }]);
+    expect(streamed).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "to:" });
+    const plain = await client.messages.create(request);
+    expect(plain.content).toEqual([{ type: "text", text: "fake reply " }]);
+    expect(plain).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "to:" });
+    // Nothing about stop sequences goes upstream: the Responses API has no such parameter.
+    expect(JSON.stringify(lastResponsesRequest().body)).not.toContain("STOP");
+  });
+});
+
 describe("errors in Anthropic's shapes", () => {
   it("429 → rate_limit_error with retry-after", async () => {
     const error = await client.messages.create({ model: "fake:rate-limited", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((caught) => caught);

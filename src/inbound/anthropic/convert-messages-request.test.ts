@@ -154,7 +154,6 @@ describe("blocks", () => {
 
   it.each([
     [{ top_k: 5 }, "top_k"],
-    [{ stop_sequences: ["END"] }, "stop_sequences"],
     [{ tools: [{ type: "bash_20250124", name: "bash" }] }, "tools"],
     [{ context_management: { edits: [{ type: "clear_tool_uses_20250919" }] } }, "context_management"],
     [{ messages: [{ role: "assistant", content: [{ type: "server_tool_use", id: "x", name: "y", input: {} }] }] }, "messages[0].content[0]"],

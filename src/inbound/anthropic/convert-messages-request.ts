@@ -10,6 +10,8 @@
  * - `thinking` blocks whose signature is ours carry the upstream's encrypted reasoning: they
  *   become reasoning items again; foreign signatures (another provider's) cannot be replayed.
  * - `thinking` / `output_config.effort` → `reasoning.effort` (see `reasoningEffort`).
+ * - `stop_sequences` has no Responses equivalent: the gateway cuts the output itself
+ *   (`streams/stop-sequences.ts`), so nothing is sent upstream for it.
  */
 import { mapModel } from "../../configuration/configuration";
 import { GatewayError } from "../../errors/gateway-error";
@@ -91,9 +93,6 @@ export function reasoningEffort(source: MessagesRequest): string | undefined {
 
 function refuseUnsupported(source: MessagesRequest): void {
   if (source.top_k !== undefined) throw invalid("top_k has no equivalent on the Responses upstream; remove it.", "top_k");
-  if (source.stop_sequences?.length) {
-    throw invalid("stop_sequences has no equivalent on the Responses upstream; remove it.", "stop_sequences");
-  }
   for (const key of ["mcp_servers", "container"]) {
     if ((source as Record<string, unknown>)[key] !== undefined) throw invalid(`${key} is not supported by this gateway.`, key);
   }

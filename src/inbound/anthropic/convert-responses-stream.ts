@@ -239,9 +239,11 @@ class ResponsesToAnthropic {
     this.#start(fields);
     this.#close();
     const output = Array.isArray(fields.output) && fields.output.length > 0 ? fields.output : this.#doneItems;
-    let stopReason = mapStopReason({ ...fields, output });
+    // `stop_sequence` is set by the gateway's own stop-sequence cut (streams/stop-sequences.ts).
+    const stopSequence = typeof fields.stop_sequence === "string" ? fields.stop_sequence : undefined;
+    let stopReason = mapStopReason({ ...fields, output }, stopSequence);
     if (stopReason === "end_turn" && this.#refusalSeen) stopReason = "refusal";
-    this.#emit("message_delta", { delta: { stop_reason: stopReason, stop_sequence: null }, usage: anthropicUsage(fields.usage) });
+    this.#emit("message_delta", { delta: { stop_reason: stopReason, stop_sequence: stopSequence ?? null }, usage: anthropicUsage(fields.usage) });
     this.#emit("message_stop", {});
     this.#status = "ended";
   }

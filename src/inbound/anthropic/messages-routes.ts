@@ -12,6 +12,7 @@ import { aggregateResponse } from "../../streams/aggregate-response";
 import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
 import { readResponsesEvents, type EventBatch } from "../../streams/sse-reader";
 import { sseHeaders } from "../../streams/sse-writer";
+import { cutAtStopSequences } from "../../streams/stop-sequences";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { openWithFailover } from "../../accounts/open-with-failover";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
@@ -52,11 +53,21 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
   const log = context.get("log");
   const { source, converted } = await parseMessagesRequest(context);
   if (converted.notes.length > 0) log.extra.notes = converted.notes.join("; ").slice(0, 500);
-  const events = superviseResponsesEvents(await responsesEvents(context, converted), {
+  const supervised = superviseResponsesEvents(await responsesEvents(context, converted), {
     idleTimeoutMs: configuration.streamIdleTimeoutMs,
     outcome: log.outcome,
     onSettled: () => log.streamSettled(),
   });
+  const stopSequences = source.stop_sequences ?? [];
+  const events =
+    stopSequences.length > 0
+      ? supervised.pipeThrough(
+          cutAtStopSequences(stopSequences, () => {
+            log.outcome.terminalType = "response.completed";
+            log.extra.stop = "stop_sequence";
+          }),
+        )
+      : supervised;
   const headers = new Headers({ "request-id": log.requestId });
   if (typeof log.extra.turn === "string") headers.set("x-turnpike-turn", log.extra.turn);
   if (typeof log.extra.full_reason === "string") headers.set("x-turnpike-full-reason", log.extra.full_reason);
