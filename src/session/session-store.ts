@@ -66,6 +66,13 @@ export class SessionStore {
     this.setValue("snapshot", JSON.stringify({ lastResponseId, fieldsKey, connectionGeneration }));
   }
 
+  /** Keeps the retained items but makes the last response id unusable (generation -1). */
+  markChainBroken(): void {
+    const header = this.value("snapshot");
+    if (!header) return;
+    this.setValue("snapshot", JSON.stringify({ ...(JSON.parse(header) as object), connectionGeneration: -1 }));
+  }
+
   clearSnapshot(): void {
     this.deleteValue("snapshot");
     this.sql.exec(`DELETE FROM retained_items`);

@@ -27,6 +27,9 @@ import {
   type TurnPlan,
 } from "./turn-planner";
 
+/** A connection generation no socket ever has: the retained state cannot be chained from. */
+const brokenChain = -1;
+
 /** Provider answers that mean "your continuation is gone": resend in full, on a new connection. */
 const lostContinuationCodes = new Set(["previous_response_not_found", "websocket_connection_limit_reached"]);
 
@@ -93,9 +96,7 @@ export class Session {
   async #turnOn(candidate: Candidate, body: Record<string, unknown>, forwardedHeaders: Headers): Promise<StartedTurn> {
     this.#useAccount(candidate.account);
     const upstream = this.#upstream!;
-    const prepared = prepareRequestObject(upstream.kind, { ...body, stream: true }, candidate.upstreamModel);
-    // Encrypted reasoning is bound to the account that produced it: another one rejects it.
-    const request = this.#reasoningOwners.stripForeign(prepared, candidate.account.id);
+    const request = prepareRequestObject(upstream.kind, { ...body, stream: true }, candidate.upstreamModel);
     const snapshot = this.#loadSnapshot();
     if (this.#transport === "http") return this.#startHttpTurn(request, snapshot, forwardedHeaders);
 
@@ -108,14 +109,14 @@ export class Session {
       if (held.kind === "released") {
         return { events: this.#track(held.events, plan, request, generation), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders };
       }
-      this.#forgetContinuation();
+      this.#breakChain();
       const lost = !socket.isOpen || (held.code !== undefined && lostContinuationCodes.has(held.code));
       const retry = attempt === 0 && lost ? asFullSend(plan, "reconnect") : undefined;
       if (!retry) throw held.error;
       // Nothing reached the client yet: a fresh connection and the whole input, transparently.
       this.closeSocket("continuation lost");
       await this.#ensureSocket(forwardedHeaders);
-      plan = retry;
+      plan = this.#withoutForeignReasoning(retry);
     }
   }
 
@@ -130,19 +131,30 @@ export class Session {
       typeof request.previous_response_id === "string"
         ? planChainedTurn(request, snapshot, this.#generation)
         : planFullHistoryTurn(request, snapshot, this.#generation);
-    if (this.#moved && plan.mode === "full") plan = { ...plan, reason: "account_moved" };
+    // A session that changed account resends everything it retained, on the new account.
+    if (this.#moved) {
+      const full = asFullSend(plan, "account_moved");
+      if (full) plan = { ...full, reason: "account_moved" };
+    }
+    plan = this.#withoutForeignReasoning(plan);
     if (plan.fullInput && retainedSize(plan.fullInput) > this.configuration.session.maxRetainedBytes) {
       return { ...plan, fullInput: null, ...(plan.mode === "full" ? { reason: "retained_too_large" as const } : {}) };
     }
     return plan;
   }
 
+  /** Encrypted reasoning is bound to the account that produced it: another one rejects it. */
+  #withoutForeignReasoning(plan: TurnPlan): TurnPlan {
+    if (plan.mode !== "full") return plan;
+    return { ...plan, request: this.#reasoningOwners.stripForeign(plan.request, this.#accountId!) };
+  }
+
   /** Switches to `account` if the session is elsewhere: its continuation does not move with it. */
   #useAccount(account: Account): void {
     if (this.#accountId === account.id && this.#upstream) return;
     if (this.#accountId !== undefined && this.#accountId !== account.id) {
+      // What was retained stays: the next send rebuilds the whole input from it (see #plan).
       this.closeSocket("account changed");
-      this.#forgetContinuation();
       this.#moved = true;
     }
     this.#accountId = account.id;
@@ -152,11 +164,13 @@ export class Session {
   }
 
   async #startHttpTurn(request: Record<string, unknown>, snapshot: SessionSnapshot | undefined, headers: Headers): Promise<StartedTurn> {
-    // Over HTTP a previous response is reachable only if the provider stored it.
-    const plan: TurnPlan =
-      request.store === true && typeof request.previous_response_id !== "string"
+    // Over HTTP a previous response is reachable only if the provider stored it, on this account.
+    const chainable = request.store === true && typeof request.previous_response_id !== "string" && !this.#moved;
+    const plan: TurnPlan = this.#withoutForeignReasoning(
+      chainable
         ? planFullHistoryTurn(request, snapshot, 0)
-        : { mode: "full", reason: snapshot ? "fields_changed" : "first_turn", request, fullInput: null };
+        : { mode: "full", reason: this.#moved ? "account_moved" : snapshot ? "fields_changed" : "first_turn", request, fullInput: null },
+    );
     const opened = await openResponsesStream(
       this.#upstream!,
       { body: JSON.stringify(plan.request), headers },
@@ -164,7 +178,7 @@ export class Session {
     );
     const held = await holdUntilOutput(opened.events, this.configuration.streamIdleTimeoutMs);
     if (held.kind === "failed") {
-      this.#forgetContinuation();
+      this.#breakChain();
       throw held.error;
     }
     return { events: this.#track(held.events, plan, request, 0), mode: plan.mode, reason: plan.reason, headers: opened.headers };
@@ -205,7 +219,7 @@ export class Session {
                 this.#remember(snapshot, kept);
               } else {
                 // Failed or incomplete responses are evicted by the provider (protocol §2).
-                this.#forgetContinuation();
+                this.#breakChain();
               }
             }
           }
@@ -228,11 +242,16 @@ export class Session {
     this.store.saveSnapshot(snapshot, keptInputItems);
   }
 
-  #forgetContinuation(): void {
-    if (!this.#snapshot && this.#loaded) return;
-    this.#snapshot = undefined;
-    this.#loaded = true;
-    this.store.clearSnapshot();
+  /**
+   * The provider no longer holds the last response (a failure evicts it, protocol §2): the
+   * next turn goes in full. What was retained stays, so that a chained request can still be
+   * rebuilt into a full input.
+   */
+  #breakChain(): void {
+    const snapshot = this.#loadSnapshot();
+    if (!snapshot || snapshot.connectionGeneration === brokenChain) return;
+    this.#snapshot = { ...snapshot, connectionGeneration: brokenChain };
+    this.store.markChainBroken();
   }
 }
 

@@ -181,6 +181,29 @@ describe("sessions stay on their account, and move when it cannot serve", () => 
   });
 });
 
+describe("a WebSocket client's chain survives a move", () => {
+  it("the chained request is rebuilt into a full send on the next account, invisibly", async () => {
+    const { connectResponsesSocket } = await import("../support/ws-client");
+    const socket = await connectResponsesSocket(`${gateway.url.replace(/^http/, "ws")}/v1/responses`, { authorization: `Bearer ${key}`, "session-id": `ws-move-${Date.now()}` });
+    try {
+      a.script("reasoning");
+      const first = await socket.create({ model: "gpt-5.5", input: [userMessage("one")] });
+      const firstId = (first.at(-1)!.response as { id: string }).id;
+      a.script("server-error");
+      const second = await socket.create({ model: "gpt-5.5", previous_response_id: firstId, input: [userMessage("two")] });
+      expect(second.at(-1)!.type).toBe("response.completed");
+      const sent = posts(b).at(-1)!;
+      expect(sent.body.previous_response_id).toBeUndefined();
+      const input = sent.body.input as { type?: string }[];
+      expect(input[0]).toEqual(userMessage("one"));
+      expect(input.at(-1)).toEqual(userMessage("two"));
+      expect(input.some((item) => item.type === "reasoning")).toBe(false);
+    } finally {
+      await socket.close();
+    }
+  });
+});
+
 describe("ChatGPT accounts", () => {
   it("concurrent requests on an expiring token cause exactly one refresh", async () => {
     const chatgpt = await startFakeUpstream({ requireIssuedTokens: true, tokenRefreshDelayMs: 300, pathPrefix: "/backend-api/codex" });
