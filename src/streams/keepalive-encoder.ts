@@ -1,16 +1,20 @@
 /**
- * Events → downstream bytes, with a keepalive frame whenever nothing was written for an
- * interval (protocol notes §6: proxies cut idle streams at 60–125 s; reasoning can be silent
- * longer).
+ * Bytes for the client, with a keepalive frame whenever nothing was written for an interval
+ * (protocol notes §6: proxies cut idle streams at 60–125 s; reasoning can be silent longer).
  *
- * The bytes go into a runtime-native `IdentityTransformStream` where workerd has one, so that
- * the runtime pumps the response body itself instead of pulling a JavaScript stream chunk by
- * chunk (measured: ~2 ms per request in `npm run bench`). Writes are awaited, so a slow client
- * applies backpressure all the way to the upstream; a client that goes away fails the write,
- * which cancels the source at once.
+ * One loop pulls from the source and writes into a runtime-native `IdentityTransformStream`
+ * where workerd has one, so that the runtime pumps the response body itself instead of pulling
+ * a chain of JavaScript streams (each stage costs a round through the runtime per chunk; see
+ * docs/performance.md). Writes are awaited, so a slow client applies backpressure all the way to
+ * the upstream; a client that goes away fails the write, which cancels the source at once.
  */
-export interface KeepaliveEncoderOptions<Event> {
-  encode(event: Event): Uint8Array;
+export interface ChunkSource {
+  /** The next bytes to write (if any), and whether they are the last. */
+  next(): Promise<{ bytes: Uint8Array | undefined; last: boolean }>;
+  cancel(reason: unknown): void;
+}
+
+export interface KeepaliveOptions {
   keepalive(): Uint8Array;
   intervalMs: number;
 }
@@ -25,13 +29,9 @@ function byteChannel(): ByteChannel {
   return native ? new native() : new TransformStream<Uint8Array, Uint8Array>();
 }
 
-export function encodeWithKeepalive<Event>(
-  source: ReadableStream<Event>,
-  options: KeepaliveEncoderOptions<Event>,
-): ReadableStream<Uint8Array> {
+export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOptions): ReadableStream<Uint8Array> {
   const channel = byteChannel();
   const writer = channel.writable.getWriter();
-  const reader = source.getReader();
   let lastWrite = Date.now();
   let waitingOnSource = false;
   let finished = false;
@@ -51,18 +51,20 @@ export function encodeWithKeepalive<Event>(
     try {
       for (;;) {
         waitingOnSource = true;
-        const result = await reader.read();
+        const { bytes, last } = await source.next();
         waitingOnSource = false;
-        if (result.done) break;
-        lastWrite = Date.now();
-        await writer.write(options.encode(result.value));
+        if (bytes) {
+          lastWrite = Date.now();
+          await writer.write(bytes);
+        }
+        if (last) break;
       }
       finished = true;
       await writer.close();
     } catch (error) {
       // The client went away (write failed) or the source broke: stop both sides.
       finished = true;
-      reader.cancel(error).catch(() => {});
+      source.cancel(error);
       writer.abort(error).catch(() => {});
     } finally {
       clearInterval(timer);
@@ -70,4 +72,22 @@ export function encodeWithKeepalive<Event>(
   };
   void pump();
   return channel.readable;
+}
+
+/** A stream of events, each batch encoded as one write. */
+export function encodeWithKeepalive<Event>(
+  stream: ReadableStream<Event>,
+  options: KeepaliveOptions & { encode(event: Event): Uint8Array },
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return writeWithKeepalive(
+    {
+      async next() {
+        const result = await reader.read();
+        return result.done ? { bytes: undefined, last: true } : { bytes: options.encode(result.value), last: false };
+      },
+      cancel: (reason) => void reader.cancel(reason).catch(() => {}),
+    },
+    options,
+  );
 }

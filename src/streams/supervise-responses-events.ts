@@ -40,32 +40,93 @@ export function newStreamOutcome(): StreamOutcome {
   return { eventCount: 0 };
 }
 
-export function superviseResponsesEvents(
-  source: ReadableStream<EventBatch>,
-  options: SuperviseOptions,
-): ReadableStream<EventBatch> {
-  const outcome = options.outcome ?? newStreamOutcome();
-  const reader = source.getReader();
-  const idle = new IdleWatch(options.idleTimeoutMs);
-  let settled = false;
+/** What to send after one read of the upstream, and whether the stream ends with it. */
+export interface SupervisedStep {
+  batch: EventBatch;
+  ended: boolean;
+}
 
-  const settle = () => {
-    if (settled) return;
-    settled = true;
-    idle.stop();
-    options.onSettled?.(outcome);
-  };
-  const releaseUpstream = (reason: string) => {
-    reader.cancel(reason).catch(() => {});
-  };
-  /** Ends the stream: what passed so far, then the terminal event, then close. */
-  const end = (controller: ReadableStreamDefaultController<EventBatch>, batch: EventBatch, terminal: ResponsesEvent) => {
+/** One read of the upstream: a batch, its end, a broken connection, or the idle limit. */
+export type UpstreamRead = ReadableStreamReadResult<EventBatch> | { broken: unknown } | "idle";
+
+/**
+ * The supervision itself, synchronous and transport-free, so that it can drive a
+ * `ReadableStream` (`superviseResponsesEvents`) or sit inside one write loop (the SSE path).
+ */
+export class Supervision {
+  readonly outcome: StreamOutcome;
+  readonly idle: IdleWatch;
+  #settled = false;
+
+  constructor(
+    private readonly options: SuperviseOptions,
+    /** Lets go of the upstream (its read is cancelled): after a terminal event, an error, idle. */
+    private readonly releaseUpstream: (reason: string) => void,
+  ) {
+    this.outcome = options.outcome ?? newStreamOutcome();
+    this.idle = new IdleWatch(options.idleTimeoutMs);
+  }
+
+  step(read: UpstreamRead): SupervisedStep {
+    const outcome = this.outcome;
+    if (read === "idle") {
+      this.releaseUpstream("idle timeout");
+      const seconds = Math.round(this.idle.limitMs / 1000);
+      const message = `The upstream sent nothing for ${seconds} s; the gateway stopped waiting for this response.`;
+      return this.#end([], this.#failed(new GatewayError("upstream_idle_timeout", message)));
+    }
+    if ("broken" in read) {
+      const message = "The connection to the upstream broke before the response completed.";
+      return this.#end([], this.#failed(new GatewayError("upstream_disconnected", message, { cause: read.broken })));
+    }
+    if (read.done) {
+      const message = "The upstream closed the stream before the response completed.";
+      return this.#end([], this.#failed(new GatewayError("upstream_disconnected", message)));
+    }
+    outcome.firstEventAt ??= Date.now();
+    const passed: EventBatch = [];
+    for (const event of read.value) {
+      outcome.eventCount += 1;
+      if (event.type === "response.created" || event.type === "response.in_progress") {
+        rememberResponse(outcome, eventPayload(event).response);
+      } else if (event.type === "error") {
+        this.releaseUpstream("upstream error event");
+        return this.#end(passed, this.#failed(errorFromErrorEvent(eventPayload(event))));
+      } else if (terminalEventTypes.has(event.type)) {
+        const payload = eventPayload(event);
+        outcome.terminalType = event.type;
+        outcome.terminalPayload = payload;
+        rememberResponse(outcome, payload.response);
+        // Anything after the terminal event is dropped; the upstream is done with.
+        this.releaseUpstream("terminal event received");
+        return this.#end(passed, event);
+      }
+      passed.push(event);
+    }
+    return { batch: passed, ended: false };
+  }
+
+  /** The client went away. */
+  cancelled(): void {
+    this.outcome.terminalType ??= "client_disconnected";
+    this.settle();
+  }
+
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.idle.stop();
+    this.options.onSettled?.(this.outcome);
+  }
+
+  #end(batch: EventBatch, terminal: ResponsesEvent): SupervisedStep {
     batch.push(terminal);
-    controller.enqueue(batch);
-    controller.close();
-    settle();
-  };
-  const failed = (error: GatewayError): ResponsesEvent => {
+    this.settle();
+    return { batch, ended: true };
+  }
+
+  #failed(error: GatewayError): ResponsesEvent {
+    const outcome = this.outcome;
     outcome.failure = error;
     const payload = responseFailedEvent(error, {
       responseId: outcome.responseId,
@@ -76,59 +137,31 @@ export function superviseResponsesEvents(
     outcome.terminalType = "response.failed";
     outcome.terminalPayload = payload;
     return eventFromPayload(payload);
-  };
+  }
+}
 
+/** Reads once, within the idle limit (which counts only while we wait on the upstream). */
+export async function readUpstream(reader: ReadableStreamDefaultReader<EventBatch>, idle: IdleWatch): Promise<UpstreamRead> {
+  idle.touch();
+  try {
+    return await Promise.race([reader.read(), idle.expired]);
+  } catch (broken) {
+    return { broken };
+  }
+}
+
+export function superviseResponsesEvents(source: ReadableStream<EventBatch>, options: SuperviseOptions): ReadableStream<EventBatch> {
+  const reader = source.getReader();
+  const supervision = new Supervision(options, (reason) => reader.cancel(reason).catch(() => {}));
   return new ReadableStream<EventBatch>(
     {
       async pull(controller) {
-        idle.touch();
-        let result: ReadableStreamReadResult<EventBatch> | "idle";
-        try {
-          result = await Promise.race([reader.read(), idle.expired]);
-        } catch (cause) {
-          const message = "The connection to the upstream broke before the response completed.";
-          end(controller, [], failed(new GatewayError("upstream_disconnected", message, { cause })));
-          return;
-        }
-        if (result === "idle") {
-          releaseUpstream("idle timeout");
-          const seconds = Math.round(idle.limitMs / 1000);
-          const message = `The upstream sent nothing for ${seconds} s; the gateway stopped waiting for this response.`;
-          end(controller, [], failed(new GatewayError("upstream_idle_timeout", message)));
-          return;
-        }
-        if (result.done) {
-          const message = "The upstream closed the stream before the response completed.";
-          end(controller, [], failed(new GatewayError("upstream_disconnected", message)));
-          return;
-        }
-        outcome.firstEventAt ??= Date.now();
-        const passed: EventBatch = [];
-        for (const event of result.value) {
-          outcome.eventCount += 1;
-          if (event.type === "response.created" || event.type === "response.in_progress") {
-            rememberResponse(outcome, eventPayload(event).response);
-          } else if (event.type === "error") {
-            releaseUpstream("upstream error event");
-            end(controller, passed, failed(errorFromErrorEvent(eventPayload(event))));
-            return;
-          } else if (terminalEventTypes.has(event.type)) {
-            const payload = eventPayload(event);
-            outcome.terminalType = event.type;
-            outcome.terminalPayload = payload;
-            rememberResponse(outcome, payload.response);
-            // Anything after the terminal event is dropped; the upstream is done with.
-            releaseUpstream("terminal event received");
-            end(controller, passed, event);
-            return;
-          }
-          passed.push(event);
-        }
-        if (passed.length > 0) controller.enqueue(passed);
+        const { batch, ended } = supervision.step(await readUpstream(reader, supervision.idle));
+        if (batch.length > 0) controller.enqueue(batch);
+        if (ended) controller.close();
       },
       cancel(reason) {
-        outcome.terminalType ??= "client_disconnected";
-        settle();
+        supervision.cancelled();
         return reader.cancel(reason);
       },
     },

@@ -6,9 +6,9 @@
 import type { Configuration } from "../../configuration/configuration";
 import type { RequestLog } from "../../middleware/request-log";
 import { aggregateResponse } from "../../streams/aggregate-response";
-import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
 import type { EventBatch } from "../../streams/sse-reader";
-import { encodeResponsesBatch, encodeSseComment, sseHeaders } from "../../streams/sse-writer";
+import { sseHeaders } from "../../streams/sse-writer";
+import { supervisedResponsesSse } from "../../streams/supervised-sse";
 import { superviseResponsesEvents, type StreamOutcome } from "../../streams/supervise-responses-events";
 
 export interface RespondOptions {
@@ -22,26 +22,22 @@ export interface RespondOptions {
 export async function respondWithEvents(events: ReadableStream<EventBatch>, options: RespondOptions): Promise<Response> {
   const { configuration, log } = options;
   if (options.streaming) log.deferToStreamEnd();
-  const supervised = superviseResponsesEvents(events, {
+  const supervise = {
     idleTimeoutMs: configuration.streamIdleTimeoutMs,
     outcome: log.outcome,
-    onSettled: (outcome) => {
+    onSettled: (outcome: StreamOutcome) => {
       options.onSettled?.(outcome);
       log.streamSettled();
     },
-  });
+  };
   const headers = new Headers(options.headers);
   headers.set("x-turnpike-request-id", log.requestId);
   if (!options.streaming) {
-    const response = await aggregateResponse(supervised);
+    const response = await aggregateResponse(superviseResponsesEvents(events, supervise));
     headers.set("content-type", "application/json");
     return new Response(JSON.stringify(response), { headers });
   }
   for (const [name, value] of Object.entries(sseHeaders)) headers.set(name, value);
-  const stream = encodeWithKeepalive(supervised, {
-    encode: encodeResponsesBatch,
-    keepalive: () => encodeSseComment("keepalive"),
-    intervalMs: configuration.keepaliveIntervalMs,
-  });
+  const stream = supervisedResponsesSse(events, { ...supervise, keepaliveIntervalMs: configuration.keepaliveIntervalMs });
   return new Response(stream, { status: 200, headers });
 }
