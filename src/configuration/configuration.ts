@@ -44,7 +44,6 @@ const environmentSchema = z.object({
   SESSION_MAX_LIFETIME_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
   SESSION_BUSY_WAIT_MS: positiveInteger(30_000),
-  SOCKET_PING_INTERVAL_MS: positiveInteger(20_000),
   MODEL_MAP: optionalText,
   UPSTREAMS: optionalText,
   FAILOVER_MAX_ATTEMPTS: positiveInteger(3),
@@ -134,8 +133,6 @@ export interface SessionConfiguration {
   maxRetainedBytes: number;
   /** How long a second request for a busy session waits before a 409. */
   busyWaitMs: number;
-  /** WebSocket ping interval towards clients while idle. */
-  pingIntervalMs: number;
 }
 
 
@@ -184,7 +181,6 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
       maxLifetimeMs: values.SESSION_MAX_LIFETIME_MS,
       maxRetainedBytes: values.SESSION_MAX_RETAINED_BYTES,
       busyWaitMs: values.SESSION_BUSY_WAIT_MS,
-      pingIntervalMs: values.SOCKET_PING_INTERVAL_MS,
     },
   };
 }

@@ -64,10 +64,6 @@ export class Session {
     this.#reasoningOwners = new ReasoningOwners(store);
   }
 
-  get accountId(): string | undefined {
-    return this.#accountId;
-  }
-
   get lastResponseId(): string | undefined {
     return this.#loadSnapshot()?.lastResponseId;
   }
