@@ -20,6 +20,8 @@
 # Claude Code runs with a throwaway HOME and CLAUDE_CONFIG_DIR and a minimal environment:
 # your own ~/.claude, login and keys are never read or touched.
 set -euo pipefail
+# shellcheck source=lib/try-client.sh
+. "$(dirname "$0")/lib/try-client.sh"
 
 # Pinned to the version npm served when this script was written.
 CLAUDE_CODE_VERSION="2.1.330"
@@ -52,31 +54,12 @@ prompt="${positional[1]:-say hi}"
 gateway_key="${GATEWAY_KEY:-dev-key}"
 block_proxy="${TURNPIKE_BLOCK_PROXY:-http://127.0.0.1:9}"
 
-case "$base_url" in
-  http://*|https://*) ;;
-  *) echo "BASE_URL must start with http:// or https:// (got: $base_url)" >&2; exit 2 ;;
-esac
+require_http_url "$base_url"
 
-host="${base_url#*://}"
-host="${host%%/*}"
-host="${host##*@}"
-case "$host" in
-  \[*\]*) host="${host%%]*}"; host="${host#[}" ;;
-  *) host="${host%%:*}" ;;
-esac
+host="$(url_host "$base_url")"
 
 # --- install Claude Code once, outside the repo -------------------------------------
-tools_dir="${TURNPIKE_TOOLS_DIR:-$HOME/.cache/turnpike-tools}"
-prefix="$tools_dir/claude-code-$CLAUDE_CODE_VERSION"
-claude_bin="$prefix/node_modules/.bin/claude"
-if [ ! -x "$claude_bin" ] || ! "$claude_bin" --version 2>/dev/null | grep -qF "$CLAUDE_CODE_VERSION"; then
-  command -v npm >/dev/null || { echo "npm is required to install @anthropic-ai/claude-code" >&2; exit 1; }
-  echo "installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION into $prefix ..." >&2
-  mkdir -p "$prefix"
-  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
-    "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >&2
-fi
-"$claude_bin" --version >/dev/null
+claude_bin="$(install_client "@anthropic-ai/claude-code" "$CLAUDE_CODE_VERSION" claude)"
 
 # --- throwaway HOME, config dir and working directory --------------------------------
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/turnpike-claude.XXXXXX")"

@@ -24,6 +24,8 @@
 # OpenTelemetry export and the plugin/app sync (which would contact github.com and
 # chatgpt.com) are switched off in the generated config.toml.
 set -euo pipefail
+# shellcheck source=lib/try-client.sh
+. "$(dirname "$0")/lib/try-client.sh"
 
 CODEX_VERSION="0.169.0"
 
@@ -58,32 +60,12 @@ gateway_key="${GATEWAY_KEY:-dev-key}"
 model="${CODEX_MODEL:-gpt-5.5}"
 block_proxy="${TURNPIKE_BLOCK_PROXY:-http://127.0.0.1:9}"
 
-case "$base_url" in
-  http://*|https://*) ;;
-  *) echo "BASE_URL must start with http:// or https:// (got: $base_url)" >&2; exit 2 ;;
-esac
+require_http_url "$base_url"
 
-# Host of the base URL, for NO_PROXY (strip scheme, path, userinfo, port; keep [v6] bare).
-host="${base_url#*://}"
-host="${host%%/*}"
-host="${host##*@}"
-case "$host" in
-  \[*\]*) host="${host%%]*}"; host="${host#[}" ;;
-  *) host="${host%%:*}" ;;
-esac
+host="$(url_host "$base_url")"
 
 # --- install Codex once, outside the repo ------------------------------------------
-tools_dir="${TURNPIKE_TOOLS_DIR:-$HOME/.cache/turnpike-tools}"
-prefix="$tools_dir/codex-$CODEX_VERSION"
-codex_bin="$prefix/node_modules/.bin/codex"
-if [ ! -x "$codex_bin" ] || ! "$codex_bin" --version 2>/dev/null | grep -qF "$CODEX_VERSION"; then
-  command -v npm >/dev/null || { echo "npm is required to install @openai/codex" >&2; exit 1; }
-  echo "installing @openai/codex@$CODEX_VERSION into $prefix ..." >&2
-  mkdir -p "$prefix"
-  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error \
-    "@openai/codex@$CODEX_VERSION" >&2
-fi
-"$codex_bin" --version >/dev/null
+codex_bin="$(install_client "@openai/codex" "$CODEX_VERSION" codex)"
 
 # --- throwaway CODEX_HOME and working directory ------------------------------------
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/turnpike-codex.XXXXXX")"
