@@ -25,7 +25,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     }
     stream = stream?.pipeThrough(new DecompressionStream(encoding)) ?? null;
   }
-  const text = stream ? await readText(stream, maxBytes) : "";
+  const text = !stream ? "" : stream === request.body && request.headers.has("content-length") ? await readDeclared(request) : await readText(stream, maxBytes);
   if (!text.trim()) throw new GatewayError("invalid_request", "The request body is empty; send a JSON object.");
   let body: unknown;
   try {
@@ -35,6 +35,18 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
   if (!isRecord(body)) throw new GatewayError("invalid_request", "The request body must be a JSON object.");
   return { body, text };
+}
+
+/**
+ * A body whose length was declared (and checked above) is read by the runtime in one call: the
+ * runtime holds it to that length, and a JavaScript read loop cost ~0.5 ms per Codex request.
+ */
+async function readDeclared(request: Request): Promise<string> {
+  try {
+    return await request.text();
+  } catch {
+    throw new GatewayError("invalid_request", "The request body could not be read (bad encoding or the client went away).");
+  }
 }
 
 async function readText(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {

@@ -10,7 +10,7 @@ import { openAiErrorBody } from "../errors/render-openai-error";
 import { parseCreateResponseRequest } from "../inbound/responses/create-response-request";
 import { RequestLog } from "../middleware/request-log";
 import { isRecord } from "../streams/responses-event";
-import type { EventBatch } from "../streams/sse-reader";
+import type { EventReader } from "../streams/event-reader";
 import { superviseResponsesEvents } from "../streams/supervise-responses-events";
 import { pickForwardedRequestHeaders } from "../upstream/upstream-headers";
 import type { SessionDurableObject } from "./session-durable-object";
@@ -24,7 +24,7 @@ const reservedCloseCodes = new Set([1005, 1006, 1015]);
 
 export class ClientSockets {
   /** The reader of the turn each socket has in flight, to cancel it when the client leaves. */
-  readonly #inFlight = new Map<WebSocket, ReadableStreamDefaultReader<unknown>>();
+  readonly #inFlight = new Map<WebSocket, EventReader>();
   /** The last request of each socket, for `response.append`. */
   readonly #lastRequest = new Map<WebSocket, Record<string, unknown>>();
 
@@ -68,7 +68,7 @@ export class ClientSockets {
           log.streamSettled();
         },
       });
-      await this.#forward(socket, events.getReader());
+      await this.#forward(socket, events);
     } catch (caught) {
       const error = toGatewayError(caught);
       log.status = error.status;
@@ -92,7 +92,7 @@ export class ClientSockets {
     }
   }
 
-  async #forward(socket: WebSocket, reader: ReadableStreamDefaultReader<EventBatch>): Promise<void> {
+  async #forward(socket: WebSocket, reader: EventReader): Promise<void> {
     this.#inFlight.set(socket, reader);
     try {
       for (;;) {

@@ -6,7 +6,7 @@
  */
 import type { Configuration } from "../configuration/configuration";
 import { eventPayload, isRecord, terminalEventTypes } from "../streams/responses-event";
-import type { EventBatch } from "../streams/sse-reader";
+import { mapReader, type EventBatch, type EventReader } from "../streams/event-reader";
 import { openResponsesStream } from "../upstream/open-responses-stream";
 import { prepareRequestObject, type ResponsesUpstream } from "../upstream/responses-upstream";
 import type { ResponsesSocket } from "../upstream/responses-socket";
@@ -34,7 +34,7 @@ const brokenChain = -1;
 const lostContinuationCodes = new Set(["previous_response_not_found", "websocket_connection_limit_reached"]);
 
 export interface StartedTurn {
-  events: ReadableStream<EventBatch>;
+  events: EventReader;
   mode: "delta" | "full";
   reason: FullSendReason | undefined;
   /** Response headers worth passing on (turn state, rate limits). */
@@ -191,38 +191,36 @@ export class Session {
   }
 
   /** Watches a released response to retain what the next turn builds on. */
-  #track(events: ReadableStream<EventBatch>, plan: TurnPlan, request: Record<string, unknown>, generation: number): ReadableStream<EventBatch> {
+  #track(events: EventReader, plan: TurnPlan, request: Record<string, unknown>, generation: number): EventReader {
     const outputs = new Map<number, unknown>();
     const previous = this.#snapshot;
     const accountId = this.#accountId!;
     this.#moved = false;
-    return events.pipeThrough(
-      new TransformStream<EventBatch, EventBatch>({
-        transform: (batch, controller) => {
-          for (const event of batch) {
-            if (event.type === "response.output_item.done") {
-              const payload = eventPayload(event);
-              if (typeof payload.output_index === "number") outputs.set(payload.output_index, payload.item);
-            } else if (terminalEventTypes.has(event.type)) {
-              this.lastActivity = Date.now();
-              const response = eventPayload(event).response;
-              this.#reasoningOwners.record(orderedValues(outputs), accountId);
-              if (event.type === "response.completed" && isRecord(response) && typeof response.id === "string" && plan.fullInput) {
-                const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : orderedValues(outputs);
-                const snapshot = { lastResponseId: response.id, fieldsKey: fieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };
-                // A delta turn's input starts with what is already stored: append only the rest.
-                const kept = plan.mode === "delta" && previous ? previous.inputItems.length : 0;
-                this.#remember(snapshot, kept);
-              } else {
-                // Failed or incomplete responses are evicted by the provider (protocol §2).
-                this.#breakChain();
-              }
+    return mapReader<EventBatch, EventBatch>(events, {
+      map: (batch) => {
+        for (const event of batch) {
+          if (event.type === "response.output_item.done") {
+            const payload = eventPayload(event);
+            if (typeof payload.output_index === "number") outputs.set(payload.output_index, payload.item);
+          } else if (terminalEventTypes.has(event.type)) {
+            this.lastActivity = Date.now();
+            const response = eventPayload(event).response;
+            this.#reasoningOwners.record(orderedValues(outputs), accountId);
+            if (event.type === "response.completed" && isRecord(response) && typeof response.id === "string" && plan.fullInput) {
+              const output = Array.isArray(response.output) && response.output.length > 0 ? response.output : orderedValues(outputs);
+              const snapshot = { lastResponseId: response.id, fieldsKey: fieldsKey(request), inputItems: plan.fullInput, outputItems: output, connectionGeneration: generation };
+              // A delta turn's input starts with what is already stored: append only the rest.
+              const kept = plan.mode === "delta" && previous ? previous.inputItems.length : 0;
+              this.#remember(snapshot, kept);
+            } else {
+              // Failed or incomplete responses are evicted by the provider (protocol §2).
+              this.#breakChain();
             }
           }
-          controller.enqueue(batch);
-        },
-      }),
-    );
+        }
+        return batch;
+      },
+    });
   }
 
   #loadSnapshot(): SessionSnapshot | undefined {

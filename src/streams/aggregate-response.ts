@@ -8,12 +8,11 @@
 import { GatewayError } from "../errors/gateway-error";
 import { statusForResponseErrorCode } from "../upstream/upstream-error";
 import { eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "./responses-event";
-import type { EventBatch } from "./sse-reader";
+import type { EventReader } from "./event-reader";
 
-export async function aggregateResponse(events: ReadableStream<EventBatch>): Promise<Record<string, unknown>> {
+export async function aggregateResponse(reader: EventReader): Promise<Record<string, unknown>> {
   const items = new Map<number, unknown>();
   let terminal: ResponsesEvent | undefined;
-  const reader = events.getReader();
   for (;;) {
     const { done, value: batch } = await reader.read();
     if (done) break;

@@ -9,18 +9,17 @@
 import { GatewayError } from "../errors/gateway-error";
 import { errorFromErrorEvent } from "./supervise-responses-events";
 import { eventPayload, isRecord, type ResponsesEvent } from "./responses-event";
-import type { EventBatch } from "./sse-reader";
+import type { EventBatch, EventReader } from "./event-reader";
 import { IdleWatch } from "./idle-watch";
 
 const openingEventTypes = new Set(["response.created", "response.in_progress", "response.queued", "response.metadata", "codex.rate_limits"]);
 
 export type HeldResponse =
-  | { kind: "released"; events: ReadableStream<EventBatch> }
+  | { kind: "released"; events: EventReader }
   /** Nothing reached the client: `error` is what the upstream said (or the connection loss). */
   | { kind: "failed"; error: GatewayError; code: string | undefined };
 
-export async function holdUntilOutput(source: ReadableStream<EventBatch>, idleTimeoutMs: number, maxHoldMs = 10_000): Promise<HeldResponse> {
-  const reader = source.getReader();
+export async function holdUntilOutput(reader: EventReader, idleTimeoutMs: number, maxHoldMs = 10_000): Promise<HeldResponse> {
   const held: EventBatch = [];
   const idle = new IdleWatch(idleTimeoutMs);
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
@@ -34,7 +33,7 @@ export async function holdUntilOutput(source: ReadableStream<EventBatch>, idleTi
 }
 
 async function readUntilOutput(
-  reader: ReadableStreamDefaultReader<EventBatch>,
+  reader: EventReader,
   held: EventBatch,
   idle: IdleWatch,
   holdExpired: Promise<"hold">,
@@ -90,34 +89,21 @@ function failureBeforeOutput(event: ResponsesEvent): { error: GatewayError; code
   return undefined;
 }
 
-function prepend(
-  first: EventBatch,
-  reader: ReadableStreamDefaultReader<EventBatch>,
-  pending: Promise<ReadableStreamReadResult<EventBatch>>,
-): ReadableStream<EventBatch> {
-  let sentFirst = false;
+/** The held events first, then the rest of the source (starting with the read in progress). */
+function prepend(first: EventBatch, reader: EventReader, pending: Promise<ReadableStreamReadResult<EventBatch>>): EventReader {
+  let held: EventBatch | undefined = first;
   let next: Promise<ReadableStreamReadResult<EventBatch>> | undefined = pending;
-  return new ReadableStream<EventBatch>(
-    {
-      async pull(controller) {
-        if (!sentFirst) {
-          sentFirst = true;
-          controller.enqueue(first);
-          return;
-        }
-        try {
-          const result = await (next ?? reader.read());
-          next = undefined;
-          if (result.done) controller.close();
-          else controller.enqueue(result.value);
-        } catch (error) {
-          controller.error(error);
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
+  return {
+    async read() {
+      if (held) {
+        const value = held;
+        held = undefined;
+        return { done: false, value };
+      }
+      const result = next ?? reader.read();
+      next = undefined;
+      return result;
     },
-    { highWaterMark: 0 },
-  );
+    cancel: (reason) => reader.cancel(reason),
+  };
 }

@@ -8,6 +8,8 @@
  * docs/performance.md). Writes are awaited, so a slow client applies backpressure all the way to
  * the upstream; a client that goes away fails the write, which cancels the source at once.
  */
+import type { PullReader } from "./event-reader";
+
 export interface ChunkSource {
   /** The next bytes to write (if any), and whether they are the last. */
   next(): Promise<{ bytes: Uint8Array | undefined; last: boolean }>;
@@ -76,10 +78,9 @@ export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOption
 
 /** A stream of events, each batch encoded as one write. */
 export function encodeWithKeepalive<Event>(
-  stream: ReadableStream<Event>,
+  reader: PullReader<Event>,
   options: KeepaliveOptions & { encode(event: Event): Uint8Array },
 ): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
   return writeWithKeepalive(
     {
       async next() {

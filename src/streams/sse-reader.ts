@@ -1,40 +1,46 @@
 /**
  * Upstream SSE bytes → batches of Responses events. Framing is eventsource-parser's job (chunk
- * boundaries, CRLF, comments, multi-line data); this file only names each event.
- *
- * Events travel in batches: those that arrived in one network chunk stay together all the way
- * to the client, so the gateway never splits what the upstream sent at once into many small
- * writes (each costs a round through the runtime), and never holds back an event to wait for
- * more.
+ * boundaries, CRLF, comments, multi-line data); this file only names each event. The events of
+ * one network chunk travel as one batch (see event-reader.ts).
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { EventBatch, EventReader } from "./event-reader";
 import { eventPayload, type ResponsesEvent } from "./responses-event";
 
-export type EventBatch = ResponsesEvent[];
-
-export function readResponsesEvents(body: ReadableStream<Uint8Array>): ReadableStream<EventBatch> {
+export function readResponsesEvents(body: ReadableStream<Uint8Array>): EventReader {
+  const bytes = body.getReader();
   const decoder = new TextDecoder();
   let batch: EventBatch = [];
+  let finished = false;
   const parser = createParser({ onEvent: (message) => nameEvent(message, batch) });
-  const flushBatch = (controller: TransformStreamDefaultController<EventBatch>) => {
-    if (batch.length === 0) return;
-    controller.enqueue(batch);
+  const takeBatch = (): ReadableStreamReadResult<EventBatch> => {
+    const value = batch;
     batch = [];
+    return { done: false, value };
   };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, EventBatch>({
-      transform(chunk, controller) {
-        parser.feed(decoder.decode(chunk, { stream: true }));
-        flushBatch(controller);
-      },
-      flush(controller) {
-        // A last event without its blank line is incomplete by the SSE spec: dropped, like
-        // browsers do; the supervisor then reports the stream as cut short.
-        parser.feed(decoder.decode());
-        flushBatch(controller);
-      },
-    }),
-  );
+  return {
+    async read() {
+      // A network chunk may hold only part of an event: read until at least one is whole.
+      while (!finished) {
+        const { done, value } = await bytes.read();
+        if (done) {
+          finished = true;
+          // A last event without its blank line is incomplete by the SSE spec: dropped, like
+          // browsers do; the supervisor then reports the stream as cut short.
+          parser.feed(decoder.decode());
+          if (batch.length > 0) return takeBatch();
+          break;
+        }
+        parser.feed(decoder.decode(value, { stream: true }));
+        if (batch.length > 0) return takeBatch();
+      }
+      return { done: true, value: undefined };
+    },
+    cancel(reason) {
+      finished = true;
+      return bytes.cancel(reason);
+    },
+  };
 }
 
 function nameEvent(message: EventSourceMessage, batch: EventBatch): void {

@@ -2,16 +2,17 @@ import { describe, expect, it } from "vitest";
 import { collect, rechunk, recordedStreams, streamOf } from "../../test/workers/support/recorded-streams";
 import { aggregateResponse } from "./aggregate-response";
 import { eventPayload, type ResponsesEvent } from "./responses-event";
-import { readResponsesEvents, type EventBatch } from "./sse-reader";
+import type { EventReader } from "./event-reader";
+import { readResponsesEvents } from "./sse-reader";
 import { cutAtStopSequences } from "./stop-sequences";
 import { superviseResponsesEvents } from "./supervise-responses-events";
 
 const fullText =
   "The capital of Australia is Canberra. It was picked in 1908 as a compromise between Sydney and Melbourne, the two largest cities, which both wanted the title and refused to concede it to the other.";
 
-function cut(stops: string[], seed: number, onStop?: (sequence: string) => void): ReadableStream<EventBatch> {
+function cut(stops: string[], seed: number, onStop?: (sequence: string) => void): EventReader {
   const supervised = superviseResponsesEvents(readResponsesEvents(streamOf(rechunk(recordedStreams.text, seed, 40))), { idleTimeoutMs: 5_000 });
-  return supervised.pipeThrough(cutAtStopSequences(stops, onStop));
+  return cutAtStopSequences(supervised, stops, onStop);
 }
 
 function text(events: ResponsesEvent[]): string {

@@ -10,7 +10,7 @@
  * translators turn into `stop_reason: "stop_sequence"`.
  */
 import { eventFromPayload, eventPayload, isRecord, type ResponsesEvent } from "./responses-event";
-import type { EventBatch } from "./sse-reader";
+import { mapReader, type EventBatch, type EventReader } from "./event-reader";
 
 interface OpenText {
   itemId: string;
@@ -22,7 +22,7 @@ interface OpenText {
   held: string;
 }
 
-export function cutAtStopSequences(sequences: readonly string[], onStop?: (sequence: string) => void): TransformStream<EventBatch, EventBatch> {
+export function cutAtStopSequences(source: EventReader, sequences: readonly string[], onStop?: (sequence: string) => void): EventReader {
   const stops = sequences.filter((sequence) => sequence.length > 0);
   const holdBack = Math.max(0, ...stops.map((sequence) => sequence.length)) - 1;
   const items = new Map<number, unknown>();
@@ -34,9 +34,11 @@ export function cutAtStopSequences(sequences: readonly string[], onStop?: (seque
   const delta = (text: string, part: OpenText): ResponsesEvent =>
     eventFromPayload({ type: "response.output_text.delta", sequence_number: sequenceNumber, item_id: part.itemId, output_index: part.outputIndex, content_index: part.contentIndex, delta: text, logprobs: [] });
 
-  return new TransformStream<EventBatch, EventBatch>({
-    transform(batch, controller) {
-      if (ended) return;
+  return mapReader<EventBatch, EventBatch>(source, {
+    // Ending the stream releases the upstream: nothing after the stop is wanted.
+    ended: () => ended,
+    map(batch) {
+      if (ended) return undefined;
       const out: EventBatch = [];
       for (const event of batch) {
         const payload = stops.length > 0 ? eventPayload(event) : undefined;
@@ -58,10 +60,7 @@ export function cutAtStopSequences(sequences: readonly string[], onStop?: (seque
             out.push(...ending(open, open.sent + kept, hit.sequence, response, items, sequenceNumber));
             ended = true;
             onStop?.(hit.sequence);
-            controller.enqueue(out);
-            // Ending the stream releases the upstream: nothing after the stop is wanted.
-            controller.terminate();
-            return;
+            return out;
           }
           const safe = Math.max(0, text.length - holdBack);
           open.held = text.slice(safe);
@@ -76,7 +75,7 @@ export function cutAtStopSequences(sequences: readonly string[], onStop?: (seque
         }
         out.push(event);
       }
-      if (out.length > 0) controller.enqueue(out);
+      return out.length > 0 ? out : undefined;
     },
   });
 }

@@ -3,14 +3,15 @@ import { collect, collectText, rechunk, recordedStreams, streamOf, type Recorded
 import { aggregateResponse } from "./aggregate-response";
 import { encodeWithKeepalive } from "./keepalive-encoder";
 import { eventPayload, terminalEventTypes, type ResponsesEvent } from "./responses-event";
-import { readResponsesEvents, type EventBatch } from "./sse-reader";
+import type { EventBatch, PullReader } from "./event-reader";
+import { readResponsesEvents } from "./sse-reader";
 import { encodeResponsesBatch, encodeServerSentEvent, encodeSseComment } from "./sse-writer";
 import { superviseResponsesEvents } from "./supervise-responses-events";
 
 const seeds = [1, 7, 42, 1234, 99991];
 
-async function collectEvents(stream: ReadableStream<EventBatch>): Promise<ResponsesEvent[]> {
-  return (await collect(stream)).flat();
+async function collectEvents(source: PullReader<EventBatch>): Promise<ResponsesEvent[]> {
+  return (await collect(source)).flat();
 }
 
 function supervised(name: RecordedStreamName, seed: number, idleTimeoutMs = 5_000) {
@@ -98,7 +99,7 @@ describe("supervision: exactly one terminal event", () => {
         cancelled = true;
       },
     });
-    const events = await collectEvents(superviseResponsesEvents(silent, { idleTimeoutMs: 50 }));
+    const events = await collectEvents(superviseResponsesEvents(silent.getReader(), { idleTimeoutMs: 50 }));
     expect(events.map((event) => event.type)).toEqual(["response.created", "response.failed"]);
     expect(JSON.stringify(eventPayload(events[1]!))).toContain("upstream_idle_timeout");
     expect(cancelled).toBe(true);
@@ -114,7 +115,7 @@ describe("supervision: exactly one terminal event", () => {
         cancelled = true;
       },
     });
-    const reader = superviseResponsesEvents(endless, { idleTimeoutMs: 5_000 }).getReader();
+    const reader = superviseResponsesEvents(endless.getReader(), { idleTimeoutMs: 5_000 });
     await reader.read();
     await reader.cancel("client gone");
     expect(cancelled).toBe(true);
@@ -171,7 +172,7 @@ describe("SSE writing", () => {
         controller.close();
       },
     });
-    const reader = encodeWithKeepalive(source, {
+    const reader = encodeWithKeepalive(source.getReader(), {
       encode: encodeResponsesBatch,
       keepalive: () => encodeSseComment("keepalive"),
       intervalMs: 60,

@@ -14,7 +14,7 @@ import { responseFailedEvent } from "../errors/render-openai-error";
 import { statusForResponseErrorCode } from "../upstream/upstream-error";
 import { IdleWatch } from "./idle-watch";
 import { eventFromPayload, eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "./responses-event";
-import type { EventBatch } from "./sse-reader";
+import type { EventBatch, EventReader } from "./event-reader";
 
 /** What happened on a stream, for the request log and the session. Filled in as events pass. */
 export interface StreamOutcome {
@@ -51,7 +51,7 @@ export type UpstreamRead = ReadableStreamReadResult<EventBatch> | { broken: unkn
 
 /**
  * The supervision itself, synchronous and transport-free, so that it can drive a
- * `ReadableStream` (`superviseResponsesEvents`) or sit inside one write loop (the SSE path).
+ * reader (`superviseResponsesEvents`) or sit inside one write loop (the SSE path).
  */
 export class Supervision {
   readonly outcome: StreamOutcome;
@@ -141,7 +141,7 @@ export class Supervision {
 }
 
 /** Reads once, within the idle limit (which counts only while we wait on the upstream). */
-export async function readUpstream(reader: ReadableStreamDefaultReader<EventBatch>, idle: IdleWatch): Promise<UpstreamRead> {
+export async function readUpstream(reader: EventReader, idle: IdleWatch): Promise<UpstreamRead> {
   idle.touch();
   try {
     return await Promise.race([reader.read(), idle.expired]);
@@ -150,23 +150,24 @@ export async function readUpstream(reader: ReadableStreamDefaultReader<EventBatc
   }
 }
 
-export function superviseResponsesEvents(source: ReadableStream<EventBatch>, options: SuperviseOptions): ReadableStream<EventBatch> {
-  const reader = source.getReader();
-  const supervision = new Supervision(options, (reason) => reader.cancel(reason).catch(() => {}));
-  return new ReadableStream<EventBatch>(
-    {
-      async pull(controller) {
-        const { batch, ended } = supervision.step(await readUpstream(reader, supervision.idle));
-        if (batch.length > 0) controller.enqueue(batch);
-        if (ended) controller.close();
-      },
-      cancel(reason) {
-        supervision.cancelled();
-        return reader.cancel(reason);
-      },
+export function superviseResponsesEvents(source: EventReader, options: SuperviseOptions): EventReader {
+  const supervision = new Supervision(options, (reason) => void source.cancel(reason).catch(() => {}));
+  let ended = false;
+  return {
+    async read() {
+      while (!ended) {
+        const step = supervision.step(await readUpstream(source, supervision.idle));
+        ended = step.ended;
+        if (step.batch.length > 0) return { done: false, value: step.batch };
+      }
+      return { done: true, value: undefined };
     },
-    { highWaterMark: 0 },
-  );
+    cancel(reason) {
+      ended = true;
+      supervision.cancelled();
+      return source.cancel(reason);
+    },
+  };
 }
 
 function rememberResponse(outcome: StreamOutcome, response: unknown): void {

@@ -4,15 +4,14 @@
  * supervision and the response body (measured: ~1 ms per request, docs/performance.md).
  */
 import { writeWithKeepalive } from "./keepalive-encoder";
-import type { EventBatch } from "./sse-reader";
+import type { EventReader } from "./event-reader";
 import { encodeResponsesBatch, encodeSseComment } from "./sse-writer";
 import { readUpstream, Supervision, type SuperviseOptions } from "./supervise-responses-events";
 
 export function supervisedResponsesSse(
-  source: ReadableStream<EventBatch>,
+  reader: EventReader,
   options: SuperviseOptions & { keepaliveIntervalMs: number },
 ): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
   const supervision = new Supervision(options, (reason) => void reader.cancel(reason).catch(() => {}));
   return writeWithKeepalive(
     {

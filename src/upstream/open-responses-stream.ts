@@ -5,14 +5,15 @@
  */
 import { GatewayError } from "../errors/gateway-error";
 import { eventFromPayload, isRecord } from "../streams/responses-event";
-import { readResponsesEvents, type EventBatch } from "../streams/sse-reader";
+import { eventReaderOf, type EventReader } from "../streams/event-reader";
+import { readResponsesEvents } from "../streams/sse-reader";
 import type { ResponsesUpstream, UpstreamCall } from "./responses-upstream";
 import { errorFromUpstreamResponse } from "./upstream-error";
 import { pickReturnedResponseHeaders } from "./upstream-headers";
 
 export interface UpstreamStream {
   status: number;
-  events: ReadableStream<EventBatch>;
+  events: EventReader;
   /** Headers for the client: routing and rate-limit information only. */
   headers: Headers;
 }
@@ -54,7 +55,7 @@ export async function openResponsesStream(
 }
 
 /** An upstream that ignored `stream: true` and sent the final object: replay it as events. */
-function eventsFromResponseObject(response: unknown): ReadableStream<EventBatch> {
+function eventsFromResponseObject(response: unknown): EventReader {
   if (!isRecord(response) || response.object !== "response") {
     throw new GatewayError("upstream_error", "The upstream answered JSON that is not a response object.");
   }
@@ -66,10 +67,5 @@ function eventsFromResponseObject(response: unknown): ReadableStream<EventBatch>
     ...output.map((item, output_index) => ({ type: "response.output_item.done", output_index, item })),
     { type: terminal, response },
   ];
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(payloads.map((payload, sequence_number) => eventFromPayload({ ...payload, sequence_number })));
-      controller.close();
-    },
-  });
+  return eventReaderOf([payloads.map((payload, sequence_number) => eventFromPayload({ ...payload, sequence_number }))]);
 }

@@ -8,7 +8,7 @@
  */
 import { GatewayError } from "../errors/gateway-error";
 import { eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
-import type { EventBatch } from "../streams/sse-reader";
+import type { EventBatch, EventReader } from "../streams/event-reader";
 import { errorFromUpstreamResponse } from "./upstream-error";
 
 /** What the session needs from an upstream connection, real or mock. */
@@ -18,7 +18,7 @@ export interface ResponsesSocket {
   /** Headers of the upgrade response (e.g. `x-codex-turn-state` on older backends). */
   readonly upgradeHeaders: Headers;
   /** Sends `response.create`; the stream ends after this response's terminal or error frame. */
-  create(request: Record<string, unknown>): ReadableStream<EventBatch>;
+  create(request: Record<string, unknown>): EventReader;
   close(code?: number, reason?: string): void;
 }
 
@@ -65,7 +65,7 @@ class NativeResponsesSocket implements ResponsesSocket {
     return this.#open;
   }
 
-  create(request: Record<string, unknown>): ReadableStream<EventBatch> {
+  create(request: Record<string, unknown>): EventReader {
     if (!this.#open) throw new GatewayError("upstream_disconnected", "The upstream WebSocket is closed.");
     if (this.#current) throw new GatewayError("conflict", "A response is already in flight on this upstream connection.");
     const stream = new ReadableStream<EventBatch>({
@@ -80,7 +80,8 @@ class NativeResponsesSocket implements ResponsesSocket {
       },
     });
     this.socket.send(JSON.stringify({ ...request, type: "response.create" }));
-    return stream;
+    // Frames arrive whether or not anyone reads: the stream is their queue.
+    return stream.getReader();
   }
 
   close(code = 1000, reason = "closing"): void {

@@ -2,11 +2,14 @@
 // translator alone over recorded Responses streams (µs per event). End to end: the same upstream
 // stream fetched directly, through the gateway as Responses, and through it as Anthropic.
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { anthropicEventsFromResponses, encodeAnthropicEvents } from "../../src/inbound/anthropic/convert-responses-stream";
-import { readResponsesEvents, type EventBatch } from "../../src/streams/sse-reader";
+import { eventReaderOf, type EventBatch } from "../../src/streams/event-reader";
+import { readResponsesEvents } from "../../src/streams/sse-reader";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import { startGateway, type Gateway } from "../support/start-gateway";
+import type { Gateway } from "../support/start-gateway";
+import { startInMiniflare } from "../support/start-miniflare";
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 let upstream: FakeUpstream;
@@ -14,7 +17,7 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  gateway = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -24,7 +27,7 @@ afterAll(async () => {
 async function batchesOf(name: string): Promise<EventBatch[]> {
   const bytes = readFileSync(new URL(`../fixtures/responses-streams/${name}.sse`, import.meta.url));
   const batches: EventBatch[] = [];
-  const reader = readResponsesEvents(new Response(bytes).body!).getReader();
+  const reader = readResponsesEvents(new Response(bytes).body!);
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return batches;
@@ -33,22 +36,15 @@ async function batchesOf(name: string): Promise<EventBatch[]> {
 }
 
 async function translate(batches: EventBatch[]): Promise<number> {
-  const translator = anthropicEventsFromResponses({ model: "claude-opus-4-8" });
-  const writer = translator.writable.getWriter();
-  const reader = translator.readable.getReader();
-  let bytes = 0;
-  const reading = (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      bytes += encodeAnthropicEvents(value).byteLength;
-    }
-  })();
   // Fresh event objects each time: parsed payloads are cached on events.
-  for (const batch of batches) await writer.write(batch.map((event) => ({ type: event.type, data: event.data })));
-  await writer.close();
-  await reading;
-  return bytes;
+  const source = eventReaderOf(batches.map((batch) => batch.map((event) => ({ type: event.type, data: event.data }))));
+  const reader = anthropicEventsFromResponses(source, { model: "claude-opus-4-8" });
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return bytes;
+    bytes += encodeAnthropicEvents(value).byteLength;
+  }
 }
 
 async function timeOne(url: string, body: string, headers: Record<string, string>): Promise<number> {

@@ -1,12 +1,13 @@
 // `npm run bench`: streamed Responses requests straight to the fake upstream vs through the
-// gateway (started with `unstable_startWorker`, inspector off), interleaved in one run so both
+// gateway (run straight in Miniflare, see start-miniflare.ts), interleaved in one run so both
 // paths see the same machine state. Prints median and p99 time to first byte and total time,
 // and the gateway/direct ratios. A benchmark, not a test: it asserts nothing about speed.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import { startGateway, type Gateway } from "../support/start-gateway";
+import type { Gateway } from "../support/start-gateway";
+import { startInMiniflare } from "../support/start-miniflare";
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
 const warmup = 30;
@@ -24,8 +25,8 @@ let passThrough: Gateway;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
-  passThrough = await startGateway({ UPSTREAM_URL: upstream.url }, { configPath: fileURLToPath(new URL("./floor/wrangler.toml", import.meta.url)) });
+  gateway = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  passThrough = await startInMiniflare(fileURLToPath(new URL("./floor/wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url });
 });
 
 afterAll(async () => {

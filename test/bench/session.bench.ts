@@ -2,10 +2,12 @@
 // a few KB, as commands print), sent over HTTP with the whole history each turn — through the
 // session path (session-id header: deltas on one upstream WebSocket) and through the stateless
 // path (full replay). Prints upstream bytes and per-turn time for both.
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import { startGateway, type Gateway } from "../support/start-gateway";
+import type { Gateway } from "../support/start-gateway";
+import { startInMiniflare } from "../support/start-miniflare";
 
 const turns = Number(process.env.BENCH_TURNS ?? 30);
 let upstream: FakeUpstream;
@@ -13,7 +15,7 @@ let gateway: Gateway;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  gateway = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  gateway = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
 });
 afterAll(async () => {
   await gateway?.close();

@@ -72,6 +72,49 @@ describe("routes", () => {
   });
 });
 
+describe("request bodies", () => {
+  const streamOfBytes = (bytes: Uint8Array, chunk = 16 * 1024) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let offset = 0; offset < bytes.length; offset += chunk) controller.enqueue(bytes.slice(offset, offset + chunk));
+        controller.close();
+      },
+    });
+  const encoded = (body: unknown) => new TextEncoder().encode(JSON.stringify(body));
+
+  it("a chunked body (no Content-Length) is read within the limit", async () => {
+    const response = await call("/v1/responses", { method: "POST", body: streamOfBytes(encoded({ model: "gpt-5.5", input: `chunked ${"y".repeat(100_000)}` })) });
+    expect(response.status).toBe(200);
+    expect((await readJson(response)).output[0].content[0].text).toMatch(/^Echo: chunked y/);
+    const limited = { ...environment, MAX_BODY_BYTES: "50000" };
+    const tooLarge = await call("/v1/responses", { method: "POST", body: streamOfBytes(encoded({ model: "gpt-5.5", input: "z".repeat(100_000) })) }, limited);
+    expect(tooLarge.status).toBe(413);
+    expect((await readJson(tooLarge)).error.message).toMatch(/MAX_BODY_BYTES/);
+  });
+
+  it("a gzip or deflate body is decompressed; another encoding → 415", async () => {
+    for (const format of ["gzip", "deflate"] as const) {
+      const compressed = streamOfBytes(encoded({ model: "gpt-5.5", input: `packed ${format}` })).pipeThrough(new CompressionStream(format));
+      const response = await call("/v1/responses", { method: "POST", headers: { "content-encoding": format }, body: compressed });
+      expect(response.status, format).toBe(200);
+      expect((await readJson(response)).output[0].content[0].text).toBe(`Echo: packed ${format}`);
+    }
+    const refused = await call("/v1/responses", { method: "POST", headers: { "content-encoding": "br" }, body: JSON.stringify({ model: "gpt-5.5" }) });
+    expect(refused.status).toBe(415);
+    expect((await readJson(refused)).error.type).toBe("invalid_request_error");
+  });
+
+  it("a declared length is read in one call, and refused before reading when over the limit", async () => {
+    const body = JSON.stringify({ model: "gpt-5.5", input: "declared" });
+    const declared = { "content-length": String(new TextEncoder().encode(body).byteLength) };
+    const response = await call("/v1/responses", { method: "POST", headers: declared, body });
+    expect((await readJson(response)).output[0].content[0].text).toBe("Echo: declared");
+    const limited = { ...environment, MAX_BODY_BYTES: "10" };
+    const tooLarge = await call("/v1/responses", { method: "POST", headers: declared, body }, limited);
+    expect(tooLarge.status).toBe(413);
+  });
+});
+
 describe("auth", () => {
   it("accepts Bearer and x-api-key; refuses wrong or missing keys with 401", async () => {
     const body = create({ model: "m", input: "x" });

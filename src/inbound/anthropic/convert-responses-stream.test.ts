@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { collect, rechunk, recordedStreams, streamOf, type RecordedStreamName } from "../../../test/workers/support/recorded-streams";
 import { aggregateResponse } from "../../streams/aggregate-response";
 import { eventFromPayload, type ResponsesEventPayload } from "../../streams/responses-event";
-import { readResponsesEvents, type EventBatch } from "../../streams/sse-reader";
+import { eventReaderOf, type EventReader } from "../../streams/event-reader";
+import { readResponsesEvents } from "../../streams/sse-reader";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { responseToAnthropicMessage } from "./convert-responses-response";
 import { anthropicErrorType, anthropicEventsFromResponses, anthropicPing, encodeAnthropicEvents, type AnthropicEvent } from "./convert-responses-stream";
@@ -18,18 +19,18 @@ const chunkings: [number, number][] = [
   [1234, 100_000],
 ];
 
-function supervised(name: RecordedStreamName, seed: number, maxChunk: number): ReadableStream<EventBatch> {
+function supervised(name: RecordedStreamName, seed: number, maxChunk: number): EventReader {
   const events = readResponsesEvents(streamOf(rechunk(recordedStreams[name], seed, maxChunk)));
   return superviseResponsesEvents(events, { idleTimeoutMs: 5_000 });
 }
 
 async function translated(name: RecordedStreamName, seed = 3, maxChunk = 64): Promise<AnthropicEvent[][]> {
-  return collect(supervised(name, seed, maxChunk).pipeThrough(anthropicEventsFromResponses({ model })));
+  return collect(anthropicEventsFromResponses(supervised(name, seed, maxChunk), { model }));
 }
 
 async function translatedBatches(batches: ResponsesEventPayload[][]): Promise<AnthropicEvent[]> {
   const input = batches.map((batch) => batch.map((payload) => eventFromPayload({ ...payload, type: String(payload.type) })));
-  return (await collect(streamOf(input).pipeThrough(anthropicEventsFromResponses({ model })))).flat();
+  return (await collect(anthropicEventsFromResponses(eventReaderOf(input), { model }))).flat();
 }
 
 type Accumulated = { message: Anthropic.Message } | { error: APIError };

@@ -14,7 +14,7 @@
  * `output_item.done`, built by the non-streaming translator, so both paths give the same content.
  */
 import { eventPayload, isRecord, type ResponsesEvent, type ResponsesEventPayload } from "../../streams/responses-event";
-import type { EventBatch } from "../../streams/sse-reader";
+import { mapReader, type EventBatch, type EventReader, type PullReader } from "../../streams/event-reader";
 import { encodeResponsesBatch } from "../../streams/sse-writer";
 import {
   anthropicMessageId,
@@ -40,17 +40,12 @@ export function encodeAnthropicEvents(events: readonly AnthropicEvent[]): Uint8A
   return encodeResponsesBatch(events.map((event) => ({ type: event.event, data: JSON.stringify(event.data) })));
 }
 
-export function anthropicEventsFromResponses(options: { model: string }): TransformStream<EventBatch, AnthropicEvent[]> {
+export function anthropicEventsFromResponses(source: EventReader, options: { model: string }): PullReader<AnthropicEvent[]> {
   const translator = new ResponsesToAnthropic(options.model);
-  return new TransformStream<EventBatch, AnthropicEvent[]>({
-    transform(batch, controller) {
-      const events = translator.translate(batch);
-      if (events.length > 0) controller.enqueue(events);
-    },
-    flush(controller) {
-      const events = translator.finish();
-      if (events.length > 0) controller.enqueue(events);
-    },
+  const nonEmpty = (events: AnthropicEvent[]) => (events.length > 0 ? events : undefined);
+  return mapReader(source, {
+    map: (batch: EventBatch) => nonEmpty(translator.translate(batch)),
+    finish: () => nonEmpty(translator.finish()),
   });
 }
 

@@ -10,7 +10,8 @@ import { GatewayError } from "../../errors/gateway-error";
 import { sessionIdFromHeaders } from "../../session/session-identity";
 import { aggregateResponse } from "../../streams/aggregate-response";
 import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
-import { readResponsesEvents, type EventBatch } from "../../streams/sse-reader";
+import type { EventReader } from "../../streams/event-reader";
+import { readResponsesEvents } from "../../streams/sse-reader";
 import { sseHeaders } from "../../streams/sse-writer";
 import { cutAtStopSequences } from "../../streams/stop-sequences";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
@@ -61,12 +62,10 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
   const stopSequences = source.stop_sequences ?? [];
   const events =
     stopSequences.length > 0
-      ? supervised.pipeThrough(
-          cutAtStopSequences(stopSequences, () => {
-            log.outcome.terminalType = "response.completed";
-            log.extra.stop = "stop_sequence";
-          }),
-        )
+      ? cutAtStopSequences(supervised, stopSequences, () => {
+          log.outcome.terminalType = "response.completed";
+          log.extra.stop = "stop_sequence";
+        })
       : supervised;
   const headers = new Headers({ "request-id": log.requestId });
   if (typeof log.extra.turn === "string") headers.set("x-turnpike-turn", log.extra.turn);
@@ -78,7 +77,7 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
   }
   log.deferToStreamEnd();
   for (const [name, value] of Object.entries(sseHeaders)) headers.set(name, value);
-  const stream = encodeWithKeepalive(events.pipeThrough(anthropicEventsFromResponses({ model: source.model })), {
+  const stream = encodeWithKeepalive(anthropicEventsFromResponses(events, { model: source.model }), {
     encode: encodeAnthropicEvents,
     keepalive: () => encodeAnthropicEvents([anthropicPing]),
     intervalMs: configuration.keepaliveIntervalMs,
@@ -91,7 +90,7 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
  * has an id, else straight from the upstream. Failures before the first byte are thrown, to be
  * rendered as Anthropic errors.
  */
-async function responsesEvents(context: Context<GatewayEnv>, converted: ConvertedRequest): Promise<ReadableStream<EventBatch>> {
+async function responsesEvents(context: Context<GatewayEnv>, converted: ConvertedRequest): Promise<EventReader> {
   const sessions = sessionNamespace(context);
   const body = JSON.stringify(converted.request);
   if (sessions && converted.sessionId) {

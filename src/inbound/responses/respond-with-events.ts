@@ -6,7 +6,7 @@
 import type { Configuration } from "../../configuration/configuration";
 import type { RequestLog } from "../../middleware/request-log";
 import { aggregateResponse } from "../../streams/aggregate-response";
-import type { EventBatch } from "../../streams/sse-reader";
+import type { EventReader } from "../../streams/event-reader";
 import { sseHeaders } from "../../streams/sse-writer";
 import { supervisedResponsesSse } from "../../streams/supervised-sse";
 import { superviseResponsesEvents, type StreamOutcome } from "../../streams/supervise-responses-events";
@@ -19,7 +19,7 @@ export interface RespondOptions {
   onSettled?(outcome: StreamOutcome): void;
 }
 
-export async function respondWithEvents(events: ReadableStream<EventBatch>, options: RespondOptions): Promise<Response> {
+export async function respondWithEvents(events: EventReader, options: RespondOptions): Promise<Response> {
   const { configuration, log } = options;
   if (options.streaming) log.deferToStreamEnd();
   const supervise = {

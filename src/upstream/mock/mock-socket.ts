@@ -5,7 +5,7 @@
  * against the mock.
  */
 import { eventFromPayload, isRecord } from "../../streams/responses-event";
-import type { EventBatch } from "../../streams/sse-reader";
+import { eventReaderOf, type EventBatch, type EventReader } from "../../streams/event-reader";
 import type { ResponsesSocket } from "../responses-socket";
 import { mockResponseEvents } from "./mock-events";
 import { decideMockReply } from "./mock-reply";
@@ -22,7 +22,7 @@ export class MockResponsesSocket implements ResponsesSocket {
     return this.#open;
   }
 
-  create(request: Record<string, unknown>): ReadableStream<EventBatch> {
+  create(request: Record<string, unknown>): EventReader {
     const previous = request.previous_response_id;
     const delta = Array.isArray(request.input) ? request.input : typeof request.input === "string" ? [{ role: "user", content: request.input }] : [];
     let batch: EventBatch;
@@ -44,12 +44,7 @@ export class MockResponsesSocket implements ResponsesSocket {
       const input = previous ? [...(this.#latest?.items ?? []), ...delta] : delta;
       batch = this.#respond({ ...request, input }, input);
     }
-    return new ReadableStream<EventBatch>({
-      start(controller) {
-        controller.enqueue(batch);
-        controller.close();
-      },
-    });
+    return eventReaderOf([batch]);
   }
 
   close(): void {

@@ -3,6 +3,7 @@
  * boundaries (the way eventsource-parser's own tests do), so that no test depends on how the
  * network happened to split a stream.
  */
+import type { PullReader } from "../../../src/streams/event-reader";
 import text from "../../fixtures/responses-streams/text.sse?raw";
 import reasoningText from "../../fixtures/responses-streams/reasoning-text.sse?raw";
 import functionCallsParallel from "../../fixtures/responses-streams/function-calls-parallel.sse?raw";
@@ -63,9 +64,10 @@ export function streamOf<Chunk>(chunks: Chunk[]): ReadableStream<Chunk> {
   });
 }
 
-export async function collect<Chunk>(stream: ReadableStream<Chunk>): Promise<Chunk[]> {
+/** Everything a stream or a reader (`src/streams/event-reader.ts`) yields, in order. */
+export async function collect<Chunk>(source: ReadableStream<Chunk> | PullReader<Chunk>): Promise<Chunk[]> {
   const chunks: Chunk[] = [];
-  const reader = stream.getReader();
+  const reader = "getReader" in source ? source.getReader() : source;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return chunks;
