@@ -36,6 +36,25 @@ export function eventPayload(event: ResponsesEvent): ResponsesEventPayload {
   return event.payload;
 }
 
+/**
+ * An event from its JSON text alone (a WebSocket frame, an SSE event without an `event:` line).
+ * Providers write `type` first, so it is read from the text without parsing the rest:
+ * `response.created` and `response.completed` echo the whole request (instructions, tools),
+ * tens of KB that most events never need parsed. Other text is parsed (and kept parsed).
+ */
+export function eventFromData(data: string, fallbackType: string): ResponsesEvent {
+  const prefix = '{"type":"';
+  if (data.startsWith(prefix)) {
+    const end = data.indexOf('"', prefix.length);
+    const type = end > 0 ? data.slice(prefix.length, end) : "";
+    if (type && !type.includes("\\")) return { type, data };
+  }
+  const event: ResponsesEvent = { type: fallbackType, data };
+  const type = eventPayload(event).type;
+  if (typeof type === "string") event.type = type;
+  return event;
+}
+
 export function eventFromPayload(payload: ResponsesEventPayload & { type: string }): ResponsesEvent {
   return { type: payload.type, data: JSON.stringify(payload), payload };
 }

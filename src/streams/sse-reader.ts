@@ -5,7 +5,7 @@
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { EventBatch, EventReader } from "./event-reader";
-import { eventPayload, type ResponsesEvent } from "./responses-event";
+import { eventFromData } from "./responses-event";
 
 export function readResponsesEvents(body: ReadableStream<Uint8Array>): EventReader {
   const bytes = body.getReader();
@@ -52,8 +52,5 @@ function nameEvent(message: EventSourceMessage, batch: EventBatch): void {
     batch.push({ type: message.event, data: message.data });
     return;
   }
-  const event: ResponsesEvent = { type: "", data: message.data };
-  const type = eventPayload(event).type;
-  event.type = typeof type === "string" ? type : "message";
-  batch.push(event);
+  batch.push(eventFromData(message.data, "message"));
 }

@@ -18,9 +18,11 @@ import type { EventBatch, EventReader } from "./event-reader";
 
 /** What happened on a stream, for the request log and the session. Filled in as events pass. */
 export interface StreamOutcome {
-  responseId?: string;
-  model?: string;
-  createdAt?: number;
+  /**
+   * The last `response.created`/`in_progress`, parsed only if a failure must name its response:
+   * it echoes the whole request (instructions, tools), too much to parse on every stream.
+   */
+  openingEvent?: ResponsesEvent;
   eventCount: number;
   firstEventAt?: number;
   /** The terminal event type sent downstream, or `client_disconnected`. */
@@ -88,7 +90,7 @@ export class Supervision {
     for (const event of read.value) {
       outcome.eventCount += 1;
       if (event.type === "response.created" || event.type === "response.in_progress") {
-        rememberResponse(outcome, eventPayload(event).response);
+        outcome.openingEvent = event;
       } else if (event.type === "error") {
         this.releaseUpstream("upstream error event");
         return this.#end(passed, this.#failed(errorFromErrorEvent(eventPayload(event))));
@@ -96,7 +98,6 @@ export class Supervision {
         const payload = eventPayload(event);
         outcome.terminalType = event.type;
         outcome.terminalPayload = payload;
-        rememberResponse(outcome, payload.response);
         // Anything after the terminal event is dropped; the upstream is done with.
         this.releaseUpstream("terminal event received");
         return this.#end(passed, event);
@@ -128,10 +129,12 @@ export class Supervision {
   #failed(error: GatewayError): ResponsesEvent {
     const outcome = this.outcome;
     outcome.failure = error;
+    const opening = outcome.openingEvent ? eventPayload(outcome.openingEvent).response : undefined;
+    const response = isRecord(opening) ? opening : {};
     const payload = responseFailedEvent(error, {
-      responseId: outcome.responseId,
-      model: outcome.model,
-      createdAt: outcome.createdAt,
+      responseId: typeof response.id === "string" ? response.id : undefined,
+      model: typeof response.model === "string" ? response.model : undefined,
+      createdAt: typeof response.created_at === "number" ? response.created_at : undefined,
       sequenceNumber: outcome.eventCount,
     }) as { type: string };
     outcome.terminalType = "response.failed";
@@ -168,13 +171,6 @@ export function superviseResponsesEvents(source: EventReader, options: Supervise
       return source.cancel(reason);
     },
   };
-}
-
-function rememberResponse(outcome: StreamOutcome, response: unknown): void {
-  if (!isRecord(response)) return;
-  if (typeof response.id === "string") outcome.responseId = response.id;
-  if (typeof response.model === "string") outcome.model = response.model;
-  if (typeof response.created_at === "number") outcome.createdAt = response.created_at;
 }
 
 /** A flat SSE `error` (`{type, code, message, param}`) or the nested WebSocket form. */

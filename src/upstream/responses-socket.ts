@@ -7,7 +7,7 @@
  * life (messages, error frames, close) into one event stream per response.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
+import { eventFromData, eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
 import type { EventBatch, EventReader } from "../streams/event-reader";
 import { errorFromUpstreamResponse } from "./upstream-error";
 
@@ -98,7 +98,8 @@ class NativeResponsesSocket implements ResponsesSocket {
   #onMessage(data: unknown): void {
     const controller = this.#current;
     if (!controller || typeof data !== "string") return;
-    const event = eventFromFrame(data);
+    // The type comes from the JSON (frames have no `event:` line).
+    const event = eventFromData(data, "unknown");
     controller.enqueue([event]);
     if (terminalEventTypes.has(event.type) || event.type === "error") {
       this.#current = undefined;
@@ -112,14 +113,6 @@ class NativeResponsesSocket implements ResponsesSocket {
     this.#current = undefined;
     controller?.error(new GatewayError("upstream_disconnected", `The upstream WebSocket ${how} before the response completed.`));
   }
-}
-
-/** A text frame → an event; the type comes from the JSON (frames have no `event:` line). */
-export function eventFromFrame(data: string): ResponsesEvent {
-  const event: ResponsesEvent = { type: "", data };
-  const type = eventPayload(event).type;
-  event.type = typeof type === "string" ? type : "unknown";
-  return event;
 }
 
 /** The code of an error frame (`{type:"error", status, error:{code}}` or the flat SSE form). */

@@ -12,8 +12,10 @@ import { startInMiniflare } from "../support/start-miniflare";
 const requests = Number(process.env.BENCH_REQUESTS ?? 300);
 const warmup = 30;
 
-// A real Codex first turn (46 KB: tools, instructions, environment) as the request body; with
-// its prompt_cache_key it goes through the session object, without it the stateless path.
+// A real Codex first turn (46 KB: tools, instructions, environment) as the request body. With
+// Codex's session-id header it goes through the session object — the same body every time, so
+// every turn there is a full send that rewrites the retained input (the session path's worst
+// case; the session benchmark measures growing turns) — and without it the stateless path.
 const capture = JSON.parse(readFileSync(new URL("../../../shared/fixtures/clients/codex-http-turn1-request.json", import.meta.url), "utf8"));
 const sessionBody = JSON.stringify(capture.body);
 const { prompt_cache_key: _key, ...stateless } = capture.body;
@@ -40,9 +42,9 @@ interface Sample {
   totalMs: number;
 }
 
-async function timeOne(url: string, body: string): Promise<Sample> {
+async function timeOne(url: string, body: string, headers: Record<string, string> = {}): Promise<Sample> {
   const started = performance.now();
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body, signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
     throw new Error(`bench request to ${url} failed: ${String(error)}`);
   });
   const reader = response.body!.getReader();
@@ -69,7 +71,7 @@ it(`streams ${requests} Codex-sized requests per path, against the floors`, { ti
     "floor: Worker": () => timeOne(`${passThrough.url}/v1/responses`, statelessBody),
     "gateway, stateless": () => timeOne(`${gateway.url}/v1/responses`, statelessBody),
     "floor: Worker+DO": () => timeOne(`${passThrough.url}/via-object/v1/responses`, statelessBody),
-    "gateway, session": () => timeOne(`${gateway.url}/v1/responses`, sessionBody),
+    "gateway, session": () => timeOne(`${gateway.url}/v1/responses`, sessionBody, { "session-id": "bench-session" }),
   };
   const names = Object.keys(paths) as (keyof typeof paths)[];
   for (let index = 0; index < warmup; index += 1) for (const name of names) await paths[name]();
