@@ -35,6 +35,8 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   readonly store: SessionStore;
   #session: Session | undefined;
   #clients: ClientSockets | undefined;
+  /** When the alarm is due, as this instance set it (unknown after a restart: set again). */
+  #alarmAt: number | undefined;
 
   constructor(context: DurableObjectState, environment: Record<string, unknown>) {
     super(context, environment);
@@ -132,11 +134,13 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   /** Closes the upstream socket when idle or at its lifetime (the provider's limit is 60 min). */
   override async alarm(): Promise<void> {
+    this.#alarmAt = undefined;
     const session = this.#session;
     const openedAt = session?.socketOpenedAt;
     if (!session || openedAt === undefined) return;
     if (this.lock.busy) {
-      await this.ctx.storage.setAlarm(Date.now() + 5_000);
+      this.#alarmAt = Date.now() + 5_000;
+      await this.ctx.storage.setAlarm(this.#alarmAt);
       return;
     }
     const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
@@ -146,13 +150,22 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     else this.scheduleAlarm();
   }
 
+  /**
+   * Makes sure an alarm is due no later than the idle or lifetime deadline. Deadlines only move
+   * later as turns happen, and the alarm re-checks both when it fires, so an alarm already due
+   * earlier is kept: no storage write on every turn.
+   */
   scheduleAlarm(): void {
     const session = this.#session;
     const openedAt = session?.socketOpenedAt;
     if (!session || openedAt === undefined) return;
     const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
-    const due = Math.min(session.lastActivity + idleTimeoutMs, openedAt + maxLifetimeMs);
-    this.ctx.storage.setAlarm(Math.max(due, Date.now() + 10)).catch(() => {});
+    const due = Math.max(Math.min(session.lastActivity + idleTimeoutMs, openedAt + maxLifetimeMs), Date.now() + 10);
+    if (this.#alarmAt !== undefined && this.#alarmAt <= due) return;
+    this.#alarmAt = due;
+    this.ctx.storage.setAlarm(due).catch(() => {
+      this.#alarmAt = undefined;
+    });
   }
 }
 

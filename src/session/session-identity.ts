@@ -26,7 +26,17 @@ export function sessionIdFromBody(body: Record<string, unknown>): string | undef
  * so that two clients with different keys never share a session, whatever ids they choose.
  */
 export async function sessionObjectName(gatewayKeyId: string, sessionId: string): Promise<string> {
-  const bytes = new TextEncoder().encode(`${gatewayKeyId}\n${sessionId}`);
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  const source = `${gatewayKeyId}\n${sessionId}`;
+  let name = recentNames.get(source);
+  if (name === undefined) {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(source));
+    name = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    // Every turn of a session asks again: the isolate remembers recent names (bounded).
+    if (recentNames.size >= recentNamesLimit) recentNames.clear();
+    recentNames.set(source, name);
+  }
+  return name;
 }
+
+const recentNamesLimit = 1_000;
+const recentNames = new Map<string, string>();

@@ -4,6 +4,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SessionDurableObject } from "../../src/session/session-durable-object";
+import { sessionObjectName } from "../../src/session/session-identity";
 import type { SessionSnapshot } from "../../src/session/turn-planner";
 
 const namespace = (env as unknown as { SESSIONS: DurableObjectNamespace<SessionDurableObject> }).SESSIONS;
@@ -83,5 +84,22 @@ describe("the session object through the Worker (built-in mock upstream)", () =>
       closed += 1;
     }
     expect(closed).toBeGreaterThan(0);
+  });
+
+  it("turns keep the alarm set on the first turn; a fired alarm re-arms for what is left", async () => {
+    const user = (text: string) => ({ role: "user", content: [{ type: "input_text", text }] });
+    const first = await turn("alarm-once", [user("one")]);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("test-key-1"));
+    const keyId = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
+    const stub = namespace.get(namespace.idFromName(await sessionObjectName(keyId, "alarm-once")));
+    const firstAlarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(firstAlarm).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await turn("alarm-once", [user("one"), ...first.body.output, user("two")]);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBe(firstAlarm);
+    // The alarm fires early (activity moved the idle deadline): the socket stays, a new alarm is set.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (instance) => instance.session.socketOpenedAt)).toBeDefined();
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
   });
 });
