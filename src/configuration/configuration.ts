@@ -40,6 +40,7 @@ const environmentSchema = z.object({
     z.enum(["auto", "websocket", "http"], { error: "must be 'auto', 'websocket' or 'http'" }).default("auto"),
   ),
   WEBSOCKET_MODE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
+  WEBSOCKET_KEEPALIVE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
   SESSION_IDLE_TIMEOUT_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_LIFETIME_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
@@ -107,6 +108,8 @@ export interface Configuration {
   session: SessionConfiguration;
   /** `off` answers WebSocket upgrades with 426, which makes Codex use HTTP at once. */
   websocketMode: "on" | "off";
+  /** `turnpike:keepalive` frames to WebSocket clients (client-socket.ts). */
+  websocketKeepalive: "on" | "off";
   /** Anthropic model names → upstream models (see `mapModel`). */
   modelMap: [string, string][];
 }
@@ -175,6 +178,7 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
     streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,
     keepaliveIntervalMs: values.KEEPALIVE_INTERVAL_MS,
     websocketMode: values.WEBSOCKET_MODE,
+    websocketKeepalive: values.WEBSOCKET_KEEPALIVE,
     modelMap: parseModelMap(values.MODEL_MAP),
     session: {
       idleTimeoutMs: values.SESSION_IDLE_TIMEOUT_MS,

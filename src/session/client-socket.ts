@@ -12,7 +12,7 @@ import { RequestLog } from "../middleware/request-log";
 import { isRecord } from "../streams/responses-event";
 import type { EventReader } from "../streams/event-reader";
 import { superviseResponsesEvents } from "../streams/supervise-responses-events";
-import { pickForwardedRequestHeaders } from "../upstream/upstream-headers";
+import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
 import type { SessionDurableObject } from "./session-durable-object";
 
 interface SocketAttachment {
@@ -27,18 +27,29 @@ export class ClientSockets {
   readonly #inFlight = new Map<WebSocket, EventReader>();
   /** The last request of each socket, for `response.append`. */
   readonly #lastRequest = new Map<WebSocket, Record<string, unknown>>();
+  /** When each socket was last sent a frame, and how many events of its current turn. */
+  readonly #lastSent = new Map<WebSocket, number>();
+  readonly #turnEvents = new Map<WebSocket, number>();
+  #keepaliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly object: SessionDurableObject) {}
 
-  accept(request: Request): Response {
+  async accept(request: Request): Promise<Response> {
     if (this.object.configuration.websocketMode === "off") {
       throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
     }
+    const forwarded = pickForwardedRequestHeaders(request.headers);
+    // The upstream socket opens now when it can, so that its upgrade headers (the turn state of
+    // older ChatGPT backends, rate limits) reach the client on its own 101.
+    const upstreamHeaders = await this.object.session.prepareSocket(forwarded);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.object.acceptWebSocket(server);
-    const attachment: SocketAttachment = { headers: [...pickForwardedRequestHeaders(request.headers)] };
+    const attachment: SocketAttachment = { headers: [...forwarded] };
     server.serializeAttachment(attachment);
-    return new Response(null, { status: 101, webSocket: client });
+    this.#lastSent.set(server, Date.now());
+    this.#keepAlive();
+    const headers = upstreamHeaders ? pickReturnedResponseHeaders(upstreamHeaders) : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers });
   }
 
   async onMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -82,6 +93,7 @@ export class ClientSockets {
     this.#inFlight.get(socket)?.cancel("client closed").catch(() => {});
     this.#inFlight.delete(socket);
     this.#lastRequest.delete(socket);
+    this.#lastSent.delete(socket);
     // Answer a clean close; Codex drops the socket without one (1006), which needs no answer.
     if (!reservedCloseCodes.has(code)) {
       try {
@@ -94,17 +106,57 @@ export class ClientSockets {
 
   async #forward(socket: WebSocket, reader: EventReader): Promise<void> {
     this.#inFlight.set(socket, reader);
+    this.#turnEvents.set(socket, 0);
+    this.#keepAlive();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
         for (const event of value) socket.send(event.data);
+        this.#lastSent.set(socket, Date.now());
+        this.#turnEvents.set(socket, (this.#turnEvents.get(socket) ?? 0) + value.length);
       }
     } catch {
       reader.cancel("client socket failed").catch(() => {});
     } finally {
       this.#inFlight.delete(socket);
+      this.#turnEvents.delete(socket);
     }
+  }
+
+  /**
+   * Keepalive frames (protocol notes §6): intermediaries close a WebSocket on which nothing
+   * moves (Cloudflare's edge after ~100 s or more), and the runtime cannot send ping frames. A
+   * socket that was sent nothing for KEEPALIVE_INTERVAL_MS gets a `turnpike:keepalive` event,
+   * an Open Responses extension event (implementor-prefixed type and a sequence number, which
+   * clients must ignore; Codex does). They go out while a turn is in flight — long reasoning is
+   * silent — and between turns while the session holds its upstream socket (the object is
+   * awake for it anyway); after that the object may hibernate and the socket idle.
+   */
+  #keepAlive(): void {
+    const { keepaliveIntervalMs, websocketKeepalive } = this.object.configuration;
+    if (websocketKeepalive === "off" || this.#keepaliveTimer !== undefined) return;
+    this.#keepaliveTimer = setInterval(() => {
+      const sockets = this.object.clientSockets();
+      const holding = this.#inFlight.size > 0 || this.object.session.socketOpenedAt !== undefined;
+      if (sockets.length === 0 || !holding) {
+        clearInterval(this.#keepaliveTimer);
+        this.#keepaliveTimer = undefined;
+        return;
+      }
+      const now = Date.now();
+      for (const socket of sockets) {
+        if (now - (this.#lastSent.get(socket) ?? 0) < keepaliveIntervalMs) continue;
+        // The last event's number again: the provider's numbering of the turn stays gap-free.
+        const sequence = Math.max(0, (this.#turnEvents.get(socket) ?? 0) - 1);
+        try {
+          socket.send(JSON.stringify({ type: "turnpike:keepalive", sequence_number: sequence }));
+          this.#lastSent.set(socket, now);
+        } catch {
+          // Closing: its close event cleans up.
+        }
+      }
+    }, Math.max(50, Math.floor(keepaliveIntervalMs / 3)));
   }
 
   /** The `response.create` body from a frame; `response.append` extends the last request. */

@@ -62,7 +62,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     log.route = request.headers.get(internalHeaders.route) ?? "session";
     if (request.headers.get(internalHeaders.logOwner) === "caller") log.delegate();
     try {
-      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return this.clients.accept(request);
+      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return await this.clients.accept(request);
       const response = await this.#httpTurn(request, log);
       log.status = response.status;
       if (!log.streaming) log.write();
@@ -118,6 +118,11 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   acceptWebSocket(socket: WebSocket): void {
     this.ctx.acceptWebSocket(socket);
+  }
+
+  /** The clients' sockets this object holds (accepted with the hibernation API). */
+  clientSockets(): WebSocket[] {
+    return this.ctx.getWebSockets();
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {

@@ -5,6 +5,7 @@
  * also guarantees that two turns never run at once.
  */
 import type { Configuration } from "../configuration/configuration";
+import { toGatewayError } from "../errors/gateway-error";
 import { eventPayload, isRecord, terminalEventTypes } from "../streams/responses-event";
 import { mapReader, type EventBatch, type EventReader } from "../streams/event-reader";
 import { openResponsesStream } from "../upstream/open-responses-stream";
@@ -45,6 +46,7 @@ export class Session {
   #snapshot: SessionSnapshot | undefined;
   #loaded = false;
   #socket: ResponsesSocket | undefined;
+  #opening: Promise<void> | undefined;
   #generation = 0;
   /** The account this session's continuation lives on (sticky; stored). */
   #accountId: string | undefined;
@@ -116,6 +118,27 @@ export class Session {
     }
   }
 
+  /**
+   * Opens the upstream socket before any turn, for a client's WebSocket upgrade, and returns its
+   * upgrade headers (older ChatGPT backends put `x-codex-turn-state` there, which the client's
+   * 101 carries back). Only when the account is known without a model — the session's own, or
+   * the only one; otherwise, or on failure, the first turn opens it (with failover, and reports
+   * a failure in-band). Never throws.
+   */
+  async prepareSocket(forwardedHeaders: Headers): Promise<Headers | undefined> {
+    const accounts = this.configuration.accounts;
+    const account = accounts.find((candidate) => candidate.id === this.#accountId) ?? (accounts.length === 1 ? accounts[0] : undefined);
+    if (!account || account.transport !== "websocket") return undefined;
+    try {
+      this.#useAccount(account);
+      await this.#ensureSocket(forwardedHeaders);
+      return this.#socket?.upgradeHeaders;
+    } catch (error) {
+      console.error(JSON.stringify({ level: "warn", message: "upstream socket not opened at upgrade; the first turn retries", error: toGatewayError(error).kind }));
+      return undefined;
+    }
+  }
+
   /** Closes the upstream socket (idle, lifetime, shutdown). The next turn opens a new one. */
   closeSocket(reason: string): void {
     this.#socket?.close(1000, reason);
@@ -184,10 +207,19 @@ export class Session {
     const socket = this.#socket;
     const age = socket ? Date.now() - socket.openedAt : 0;
     if (socket?.isOpen && age < this.configuration.session.maxLifetimeMs) return;
+    // One opening at a time: a client's upgrade and a turn may both find no socket.
+    if (this.#opening) return this.#opening;
     socket?.close(1000, "lifetime reached");
-    this.#socket = await this.#upstream!.openSocket(headers);
-    // A new connection holds no previous response: ids from older generations cannot be chained.
-    this.#generation = this.store.increment("connection_generation");
+    this.#opening = this.#upstream!.openSocket(headers).then((opened) => {
+      this.#socket = opened;
+      // A new connection holds no previous response: ids from older generations cannot be chained.
+      this.#generation = this.store.increment("connection_generation");
+    });
+    try {
+      await this.#opening;
+    } finally {
+      this.#opening = undefined;
+    }
   }
 
   /** Watches a released response to retain what the next turn builds on. */

@@ -158,3 +158,67 @@ describe("error frames, never a dropped socket", () => {
     }
   });
 });
+
+describe("the upstream socket at the client's upgrade", () => {
+  it("opens before the first turn, and the client's 101 carries its turn state", async () => {
+    const client = await connect();
+    try {
+      expect(client.upgradeHeaders["x-codex-turn-state"]).toMatch(/^ts-ws-\d+$/);
+      const upgrades = upstream.requests.filter((request) => request.transport === "websocket" && request.method === "GET");
+      expect(upgrades).toHaveLength(1);
+      // The first turn goes on the connection opened at the upgrade.
+      const events = await client.create({ model: "gpt-5.5", input: [userMessage("hi")] });
+      expect(events.at(-1)!.type).toBe("response.completed");
+      expect(creates()[0]!.connectionId).toBe(upgrades[0]!.connectionId);
+      expect(`ts-ws-${upgrades[0]!.connectionId}`).toBe(client.upgradeHeaders["x-codex-turn-state"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("an upstream that refuses the upgrade still lets the client in; the turn reports the error", async () => {
+    upstream.setUpgradeStatus(503);
+    const client = await connect();
+    try {
+      expect(client.upgradeHeaders["x-codex-turn-state"]).toBeUndefined();
+      const events = await client.create({ model: "gpt-5.5", input: [userMessage("x")] });
+      expect(events.at(-1)).toMatchObject({ type: "error", status: 503 });
+    } finally {
+      upstream.setUpgradeStatus(null);
+      await client.close();
+    }
+  });
+});
+
+describe("keepalive frames towards WebSocket clients", () => {
+  let fast: Gateway;
+  beforeAll(async () => {
+    fast = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-up", GATEWAY_KEYS: key, KEEPALIVE_INTERVAL_MS: "300" });
+  });
+  afterAll(async () => {
+    await fast?.close();
+  });
+
+  const connectFast = () =>
+    connectResponsesSocket(`${fast.url.replace(/^http/, "ws")}/v1/responses`, { authorization: `Bearer ${key}`, "session-id": `keepalive-${counter++}` });
+
+  it("while the upstream is silent mid-turn, and between turns while the upstream socket is held", async () => {
+    const client = await connectFast();
+    try {
+      upstream.script({ name: "silent-then-ok", silenceMs: 1_500 });
+      const events = await client.create({ model: "gpt-5.5", input: [userMessage("think long")] });
+      const keepalives = events.filter((event) => event.type === "turnpike:keepalive");
+      expect(keepalives.length).toBeGreaterThanOrEqual(2);
+      for (const keepalive of keepalives) expect(keepalive).toEqual({ type: "turnpike:keepalive", sequence_number: expect.any(Number) });
+      expect(events.at(-1)!.type).toBe("response.completed");
+      expect(events.filter((event) => event.type !== "turnpike:keepalive").map((event) => event.type)).toContain("response.output_item.done");
+
+      // Between turns: the upstream socket stays open for the next turn, and so does this one.
+      expect(await client.next()).toEqual({ type: "turnpike:keepalive", sequence_number: 0 });
+      const second = await client.create({ model: "gpt-5.5", input: [userMessage("again")] });
+      expect(second.at(-1)!.type).toBe("response.completed");
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -3,6 +3,8 @@ import WebSocket from "ws";
 
 export interface ResponsesSocketClient {
   socket: WebSocket;
+  /** The headers of the server's 101 answer. */
+  upgradeHeaders: Record<string, string | string[] | undefined>;
   /** Sends a frame and collects events until a terminal event or an error frame. */
   create(body: Record<string, unknown>): Promise<Record<string, unknown>[]>;
   send(frame: unknown): void;
@@ -20,6 +22,8 @@ export async function connectResponsesSocket(url: string, headers: Record<string
     if (waiter) waiter(frame);
     else queue.push(frame);
   });
+  let upgradeHeaders: Record<string, string | string[] | undefined> = {};
+  socket.once("upgrade", (response) => (upgradeHeaders = response.headers));
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);
@@ -37,6 +41,7 @@ export async function connectResponsesSocket(url: string, headers: Record<string
     });
   return {
     socket,
+    upgradeHeaders,
     next,
     send: (frame) => socket.send(JSON.stringify(frame)),
     async create(body) {

@@ -145,6 +145,7 @@ describe("configuration errors", () => {
     [{ UPSTREAM_URL: "not a url" }, /UPSTREAM_URL/],
     [{ UPSTREAM_KIND: "azure" }, /UPSTREAM_KIND must be 'openai' or 'chatgpt'/],
     [{ MAX_BODY_BYTES: "lots" }, /MAX_BODY_BYTES must be a number/],
+    [{ WEBSOCKET_KEEPALIVE: "maybe" }, /WEBSOCKET_KEEPALIVE must be .on. or .off./],
     [{ STREAM_IDLE_TIMEOUT_MS: "-5" }, /STREAM_IDLE_TIMEOUT_MS must be greater than zero/],
     [{ UPSTREAM_URL: "https://chatgpt.com/backend-api/codex", UPSTREAM_KIND: "chatgpt" }, /UPSTREAM_ACCOUNT_ID is required/],
   ])("%o → every request is a 500 naming the variable", async (variables, message) => {

@@ -34,6 +34,9 @@ function toBuffer(data: RawData): Buffer {
 
 export function createWsHandler(st: State) {
   const wss = new WebSocketServer({ noServer: true });
+  // Like older ChatGPT backends: a sticky-routing turn state on the upgrade response itself.
+  const upgradeIds = new WeakMap<IncomingMessage, number>();
+  wss.on("headers", (headers, req) => headers.push(`x-codex-turn-state: ts-ws-${upgradeIds.get(req) ?? 0}`));
   const conns = new Set<Conn>();
   let nextId = 0;
 
@@ -52,6 +55,7 @@ export function createWsHandler(st: State) {
     st.requests.push({ method: req.method ?? "GET", path, headers, body: null, bytes: 0, transport: "websocket", connectionId: id });
     const status = path !== `${st.prefix}/responses` ? 404 : bearerAccepted(st.auth, headers) ? st.upgradeStatus : 401;
     if (status) return reject(socket, status);
+    upgradeIds.set(req, id);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const conn: Conn = { id, ws, path, headers, openedAt: Date.now(), latest: null, inflight: null, serverClosed: false };
       conns.add(conn);
