@@ -3,7 +3,7 @@
  * default limit is generous (32 MiB); a body over it is refused before it is all read.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { isRecord } from "../streams/responses-event";
+import { parseJsonObject } from "../shared/json-object";
 
 export interface JsonBody {
   body: Record<string, unknown>;
@@ -12,6 +12,12 @@ export interface JsonBody {
 }
 
 export async function readJsonBody(request: Request, maxBytes: number): Promise<JsonBody> {
+  const text = await readBodyText(request, maxBytes);
+  return { body: parseJsonObject(text), text };
+}
+
+/** The body as text (decompressed), within the size limit. */
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
@@ -25,16 +31,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     }
     stream = stream?.pipeThrough(new DecompressionStream(encoding)) ?? null;
   }
-  const text = !stream ? "" : stream === request.body && request.headers.has("content-length") ? await readDeclared(request) : await readText(stream, maxBytes);
-  if (!text.trim()) throw new GatewayError("invalid_request", "The request body is empty; send a JSON object.");
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new GatewayError("invalid_request", "The request body is not valid JSON.");
-  }
-  if (!isRecord(body)) throw new GatewayError("invalid_request", "The request body must be a JSON object.");
-  return { body, text };
+  if (!stream) return "";
+  return stream === request.body && request.headers.has("content-length") ? readDeclared(request) : readText(stream, maxBytes);
 }
 
 /**

@@ -13,7 +13,7 @@ import { toGatewayError } from "../errors/gateway-error";
 import { openAiErrorResponse } from "../errors/render-openai-error";
 import { parseCreateResponseRequest } from "../inbound/responses/create-response-request";
 import { respondWithEvents } from "../inbound/responses/respond-with-events";
-import { readJsonBody } from "../inbound/read-json-body";
+import { readBodyText } from "../inbound/read-json-body";
 import { RequestLog } from "../middleware/request-log";
 import { accountServices } from "../accounts/account-services";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
@@ -90,7 +90,9 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   async #httpTurn(request: Request, log: RequestLog): Promise<Response> {
     const configuration = this.configuration;
-    const { body } = await readJsonBody(request, configuration.maxBodyBytes);
+    const { body, recognised } = this.session.parseBody(await readBodyText(request, configuration.maxBodyBytes));
+    // The resent history was recognised by its text and not parsed again (resent-history.ts).
+    if (recognised) log.extra.history = "recognised";
     const parsed = parseCreateResponseRequest(body);
     log.model = parsed.model;
     const release = await this.lock.acquire(configuration.session.busyWaitMs);

@@ -16,6 +16,8 @@ import type { AccountServices } from "../accounts/account-services";
 import { withFailover, type Candidate } from "../accounts/failover";
 import type { RequestLog } from "../middleware/request-log";
 import { ReasoningOwners } from "./reasoning-owners";
+import { knownInput, parseWithKnownInput, type KnownInput } from "./resent-history";
+import { parseJsonObject } from "../shared/json-object";
 import { holdUntilOutput } from "../streams/hold-until-output";
 import type { SessionStore } from "./session-store";
 import {
@@ -25,6 +27,7 @@ import {
   planFullHistoryTurn,
   type FullSendReason,
   type SessionSnapshot,
+  inputItems,
   type TurnPlan,
 } from "./turn-planner";
 
@@ -47,6 +50,8 @@ export class Session {
   #loaded = false;
   #socket: ResponsesSocket | undefined;
   #opening: Promise<void> | undefined;
+  /** The last full-history input, to recognise it in the next body (in memory only). */
+  #knownInput: KnownInput | undefined;
   #generation = 0;
   /** The account this session's continuation lives on (sticky; stored). */
   #accountId: string | undefined;
@@ -75,6 +80,16 @@ export class Session {
   }
 
   /**
+   * A turn's body from its text. A body that resends the last turn's input unchanged (HTTP
+   * clients, every turn) is parsed only around it: see resent-history.ts.
+   */
+  parseBody(text: string): { body: Record<string, unknown>; recognised: boolean } {
+    const known = this.#knownInput;
+    const recognised = known && parseWithKnownInput(text, known);
+    return recognised ? { body: recognised, recognised: true } : { body: parseJsonObject(text), recognised: false };
+  }
+
+  /**
    * Starts a turn on the session's account, or — when it cannot serve before any output — on the
    * next candidate (`withFailover`); resolves once the first output is on the way.
    */
@@ -97,6 +112,7 @@ export class Session {
     const request = prepareRequestObject(upstream.kind, { ...body, stream: true }, candidate.upstreamModel);
     const snapshot = this.#loadSnapshot();
     if (this.#transport === "http") return this.#startHttpTurn(request, snapshot, forwardedHeaders);
+    const items = typeof request.previous_response_id === "string" ? undefined : inputItems(request.input);
 
     await this.#ensureSocket(forwardedHeaders);
     let plan = this.#plan(request, snapshot);
@@ -105,7 +121,7 @@ export class Session {
       const generation = this.#generation;
       const held = await holdUntilOutput(socket.create(withoutType(plan.request)), this.configuration.streamIdleTimeoutMs);
       if (held.kind === "released") {
-        return { events: this.#track(held.events, plan, request, generation), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders };
+        return { events: this.#track(held.events, plan, request, generation, items), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders };
       }
       this.#breakChain();
       const lost = !socket.isOpen || (held.code !== undefined && lostContinuationCodes.has(held.code));
@@ -223,7 +239,7 @@ export class Session {
   }
 
   /** Watches a released response to retain what the next turn builds on. */
-  #track(events: EventReader, plan: TurnPlan, request: Record<string, unknown>, generation: number): EventReader {
+  #track(events: EventReader, plan: TurnPlan, request: Record<string, unknown>, generation: number, items?: unknown[]): EventReader {
     const outputs = new Map<number, unknown>();
     const previous = this.#snapshot;
     const accountId = this.#accountId!;
@@ -244,6 +260,7 @@ export class Session {
               // A delta turn's input starts with what is already stored: append only the rest.
               const kept = plan.mode === "delta" && previous ? previous.inputItems.length : 0;
               this.#remember(snapshot, kept);
+              this.#knownInput = items && items.length === plan.fullInput.length ? knownInput(items, plan.fullInput, this.#knownInput) : undefined;
             } else {
               // Failed or incomplete responses are evicted by the provider (protocol §2).
               this.#breakChain();

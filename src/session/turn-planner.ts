@@ -79,6 +79,22 @@ export function fieldsKey(request: Record<string, unknown>): string {
   return key;
 }
 
+/** Texts already known for the first items of an input array (see resent-history.ts). */
+const knownItemTexts = new WeakMap<unknown[], string[]>();
+
+export function rememberItemTexts(items: unknown[], texts: string[]): void {
+  knownItemTexts.set(items, texts);
+}
+
+/** Each item's JSON text; items whose text is already known are not serialised again. */
+function itemTexts(items: unknown[]): string[] {
+  const known = knownItemTexts.get(items);
+  if (!known) return items.map((item) => JSON.stringify(item));
+  const texts = known.slice(0, items.length);
+  for (let index = texts.length; index < items.length; index += 1) texts.push(JSON.stringify(items[index]));
+  return texts;
+}
+
 export function inputItems(input: unknown): unknown[] {
   if (Array.isArray(input)) return input;
   if (typeof input === "string") return [{ role: "user", content: [{ type: "input_text", text: input }] }];
@@ -95,7 +111,7 @@ export function planFullHistoryTurn(
   generation: number,
 ): TurnPlan {
   const items = inputItems(request.input);
-  const texts = items.map((item) => JSON.stringify(item));
+  const texts = itemTexts(items);
   const full = (reason: FullSendReason): TurnPlan => ({ mode: "full", reason, request: withoutChain(request), fullInput: texts });
   if (!snapshot) return full("first_turn");
   if (snapshot.connectionGeneration !== generation) return full("reconnect");

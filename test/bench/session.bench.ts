@@ -1,7 +1,9 @@
 // `npm run bench`: a 30-turn Codex-like session whose history grows every turn (tool output of
 // a few KB, as commands print), sent over HTTP with the whole history each turn — through the
 // session path (session-id header: deltas on one upstream WebSocket) and through the stateless
-// path (full replay). Prints upstream bytes and per-turn time for both.
+// path (full replay). Prints upstream bytes and per-turn time for both, and the session path's
+// time over a floor that only carries the same body to a Durable Object (no upstream): what the
+// session adds per turn, which should not grow with the history.
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/codex-like";
@@ -12,13 +14,16 @@ import { startInMiniflare } from "../support/start-miniflare";
 const turns = Number(process.env.BENCH_TURNS ?? 30);
 let upstream: FakeUpstream;
 let gateway: Gateway;
+let floor: Gateway;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   gateway = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  floor = await startInMiniflare(fileURLToPath(new URL("./floor/wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url });
 });
 afterAll(async () => {
   await gateway?.close();
+  await floor?.close();
   await upstream?.close();
 });
 
@@ -31,46 +36,69 @@ function toolOutput(turn: number): string {
   return Array.from({ length: lines }, (_, line) => `src/module-${turn}/file-${line}.ts: ${"x".repeat(40)} ok`).join("\n");
 }
 
-async function runSession(withSession: boolean): Promise<{ bytes: number[]; inputBytes: number[]; times: number[] }> {
+type Path = "session" | "replay" | "sink";
+
+interface Conversation {
+  path: Path;
+  url: string;
+  headers: Record<string, string>;
+  history: unknown[];
+  bytes: number[];
+  inputBytes: number[];
+  times: number[];
+}
+
+function conversation(path: Path, base: Record<string, unknown>): Conversation {
+  const url = path === "sink" ? `${floor.url}/sink-object/v1/responses` : `${gateway.url}/v1/responses`;
+  const headers: Record<string, string> = path === "replay" ? {} : { "session-id": `bench-${path}-${Date.now()}` };
+  return { path, url, headers, history: [...(base.input as unknown[])], bytes: [], inputBytes: [], times: [] };
+}
+
+async function turn(chat: Conversation, base: Record<string, unknown>, index: number): Promise<void> {
+  chat.history.push(userMessage(`step ${index}: look at the output and continue`));
+  if (index > 0) chat.history.push({ type: "function_call_output", call_id: `call_${index}`, output: toolOutput(index) });
+  upstream.reset();
+  const started = performance.now();
+  const result = await postTurn(chat.url, { ...base, input: chat.history }, chat.headers);
+  chat.times.push(performance.now() - started);
+  if (result.terminalType !== "response.completed") throw new Error(`${chat.path} turn ${index} failed: ${result.status}`);
+  chat.history = [...chat.history, ...result.outputItems.map(reorderKeys)];
+  const sent = upstream.requests.filter((request) => request.method !== "GET");
+  chat.bytes.push(sent.reduce((sum, request) => sum + request.bytes, 0));
+  chat.inputBytes.push(sent.reduce((sum, request) => sum + JSON.stringify(request.body?.input ?? []).length, 0));
+}
+
+/** The three paths in lockstep, turn by turn, in rotating order: they see the same machine. */
+async function runSessions(): Promise<Record<Path, Conversation>> {
   const { body } = capturedRequest("codex-http-turn1-request.json");
   const { prompt_cache_key: _key, ...base } = body;
-  const sessionId = `bench-${withSession}-${Date.now()}`;
-  let history: unknown[] = [...(base.input as unknown[])];
-  const bytes: number[] = [];
-  const inputBytes: number[] = [];
-  const times: number[] = [];
-  for (let turn = 0; turn < turns; turn += 1) {
-    history.push(userMessage(`step ${turn}: look at the output and continue`));
-    if (turn > 0) history.push({ type: "function_call_output", call_id: `call_${turn}`, output: toolOutput(turn) });
-    upstream.reset();
-    const headers: Record<string, string> = withSession ? { "session-id": sessionId } : {};
-    const started = performance.now();
-    const result = await postTurn(`${gateway.url}/v1/responses`, { ...base, input: history }, headers);
-    times.push(performance.now() - started);
-    if (result.terminalType !== "response.completed") throw new Error(`turn ${turn} failed: ${result.status}`);
-    history = [...history, ...result.outputItems.map(reorderKeys)];
-    const sent = upstream.requests.filter((request) => request.method !== "GET");
-    bytes.push(sent.reduce((sum, request) => sum + request.bytes, 0));
-    inputBytes.push(sent.reduce((sum, request) => sum + JSON.stringify(request.body?.input ?? []).length, 0));
+  const chats = { session: conversation("session", base), replay: conversation("replay", base), sink: conversation("sink", base) };
+  const order = Object.values(chats);
+  for (let index = 0; index < turns; index += 1) {
+    for (let offset = 0; offset < order.length; offset += 1) await turn(order[(index + offset) % order.length]!, base, index);
   }
-  return { bytes, inputBytes, times };
+  return chats;
 }
 
 it(`a ${turns}-turn Codex-like session: session deltas vs stateless full replay`, { timeout: 600_000 }, async () => {
-  await runSession(true); // warm-up of both paths
-  await runSession(false);
-  const session = await runSession(true);
-  const replay = await runSession(false);
+  await runSessions(); // warm-up
+  const { session, replay, sink } = await runSessions();
   const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
   const kib = (value: number) => `${(value / 1024).toFixed(0)} KiB`;
   const at = (values: number[], turn: number) => values[Math.min(values.length - 1, turn)]!.toFixed(2).padStart(8);
+  const shown = [0, 9, 19, turns - 1];
+  const overhead = session.times.map((time, index) => time - sink.times[index]!);
+  const mean = (values: number[], from: number, to: number) => sum(values.slice(from, to)) / Math.max(1, values.slice(from, to).length);
   const lines = [
     `\nSession of ${turns} turns over HTTP (history ${kib(replay.bytes.at(-1)!)} at the last turn):`,
     `upstream bytes: session ${kib(sum(session.bytes))}, full replay ${kib(sum(replay.bytes))} → ${((100 * sum(session.bytes)) / sum(replay.bytes)).toFixed(1)}% of replay`,
     `  of which input: session ${kib(sum(session.inputBytes))}, replay ${kib(sum(replay.inputBytes))} → ${((100 * sum(session.inputBytes)) / sum(replay.inputBytes)).toFixed(1)}%; the rest is tools and instructions, resent every turn`,
-    `time per turn (ms)   turn 1   turn 10  turn 20  last`,
-    `session path      ${[0, 9, 19, turns - 1].map((turn) => at(session.times, turn)).join(" ")}`,
-    `full replay       ${[0, 9, 19, turns - 1].map((turn) => at(replay.times, turn)).join(" ")}`,
+    `time per turn (ms)          turn 1   turn 10  turn 20  last`,
+    `session path             ${shown.map((index) => at(session.times, index)).join(" ")}`,
+    `full replay              ${shown.map((index) => at(replay.times, index)).join(" ")}`,
+    `floor: body to an object ${shown.map((index) => at(sink.times, index)).join(" ")}`,
+    `session over that floor  ${shown.map((index) => at(overhead, index)).join(" ")}`,
+    `session over the floor, mean of turns 2–10: ${mean(overhead, 1, 10).toFixed(2)} ms, of turns 21–${turns}: ${mean(overhead, 20, turns).toFixed(2)} ms`,
     `mean per turn: session ${(sum(session.times) / turns).toFixed(2)} ms, replay ${(sum(replay.times) / turns).toFixed(2)} ms`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream, type RecordedRequest } from "../support/fake-upstream";
-import { startGateway, type Gateway } from "../support/start-gateway";
+import { captureConsole, startGateway, type Gateway } from "../support/start-gateway";
 
 const keyA = "gw-key-a-0123456789";
 const keyB = "gw-key-b-0123456789";
@@ -73,6 +73,23 @@ describe("delta turns", () => {
     expect(delta!.bytes).toBeLessThan(full!.bytes);
     // One upstream connection for the whole session.
     expect(new Set(creates().map((request) => request.connectionId)).size).toBe(1);
+  });
+
+  it("the resent history is recognised by its text, not parsed again (said in the log)", async () => {
+    const console$ = captureConsole();
+    try {
+      const chat = conversation();
+      await chat.turn();
+      await chat.turn([userMessage("two")]);
+      const third = await chat.turn([userMessage("three")]);
+      expect(third.headers.get("x-turnpike-turn")).toBe("delta");
+      expect(sentInput(creates().at(-1)!)).toEqual([userMessage("three")]);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // log lines are written as streams settle
+      const turns = console$.lines.filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes('"turn"'));
+      expect(turns.map((line) => (JSON.parse(line.slice(line.indexOf("{"))) as { history?: string }).history)).toEqual([undefined, "recognised", "recognised"]);
+    } finally {
+      console$.restore();
+    }
   });
 
   it("a tool round trip continues as a delta carrying the function_call_output", async () => {

@@ -1,6 +1,8 @@
 // The floors for `npm run bench`: a Worker that only forwards the request to the upstream and
 // streams the answer back, and the same through a Durable Object (`/via-object/...`). What the
-// gateway adds beyond these is the gateway's own cost.
+// gateway adds beyond these is the gateway's own cost. `/sink-object/...` reads the body in a
+// Durable Object and answers a fixed one-message response without any upstream: what carrying
+// a client's (growing) body to a session object costs by itself.
 import { DurableObject } from "cloudflare:workers";
 
 interface Environment {
@@ -12,9 +14,29 @@ function forward(request: Request, upstreamUrl: string, path: string): Promise<R
   return fetch(`${upstreamUrl}${path.replace(/^\/v1/, "")}`, { method: request.method, headers: request.headers, body: request.body });
 }
 
+let sinkCount = 0;
+
+function sinkAnswer(): Response {
+  sinkCount += 1;
+  const item = { id: `msg_sink_${sinkCount}`, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "ok", annotations: [] }] };
+  const response = { id: `resp_sink_${sinkCount}`, object: "response", status: "completed", output: [item] };
+  const events = [
+    ["response.created", { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } }],
+    ["response.output_item.done", { type: "response.output_item.done", sequence_number: 1, output_index: 0, item }],
+    ["response.completed", { type: "response.completed", sequence_number: 2, response }],
+  ] as const;
+  const text = events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
+  return new Response(text, { headers: { "content-type": "text/event-stream" } });
+}
+
 export class FloorObject extends DurableObject<Environment> {
-  override fetch(request: Request): Promise<Response> {
-    return forward(request, this.env.UPSTREAM_URL, new URL(request.url).pathname);
+  override async fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith("/sink/")) {
+      await request.text();
+      return sinkAnswer();
+    }
+    return forward(request, this.env.UPSTREAM_URL, path);
   }
 }
 
@@ -24,6 +46,10 @@ export default {
     if (path.startsWith("/via-object/")) {
       const stub = env.FLOOR_OBJECT.get(env.FLOOR_OBJECT.idFromName("floor"));
       return stub.fetch(new Request(request.url.replace("/via-object", ""), request));
+    }
+    if (path.startsWith("/sink-object/")) {
+      const stub = env.FLOOR_OBJECT.get(env.FLOOR_OBJECT.idFromName("floor"));
+      return stub.fetch(new Request(request.url.replace("/sink-object", "/sink"), request));
     }
     return forward(request, env.UPSTREAM_URL, path);
   },

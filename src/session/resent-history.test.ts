@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { capturedBody } from "../../test/workers/support/client-fixtures";
+import { knownInput, parseWithKnownInput, type KnownInput } from "./resent-history";
+import { fieldsKey, planFullHistoryTurn } from "./turn-planner";
+
+const codex = capturedBody("codexToolRequest2");
+const history = codex.input as unknown[];
+
+function known(items: unknown[], previous?: KnownInput): KnownInput {
+  return knownInput(items, items.map((item) => JSON.stringify(item)), previous);
+}
+
+const user = (text: string) => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
+
+describe("recognising a resent history", () => {
+  it("parses only around the known input, and gives what JSON.parse gives", () => {
+    const previous = known(history.slice(0, 4));
+    const text = JSON.stringify({ ...codex, input: [...history, user("next")] });
+    const parsed = parseWithKnownInput(text, previous)!;
+    expect(parsed).toEqual(JSON.parse(text));
+    expect(Object.keys(parsed)).toEqual(Object.keys(JSON.parse(text)));
+    // The known items are reused, not parsed again.
+    const input = parsed.input as unknown[];
+    for (let index = 0; index < 4; index += 1) expect(input[index]).toBe(previous.items[index]);
+  });
+
+  it("tells the planner the texts it already knows (same strings, nothing serialised again)", () => {
+    const previous = known(history);
+    const text = JSON.stringify({ ...codex, input: [...history, user("next")] });
+    const request = parseWithKnownInput(text, previous)!;
+    const snapshot = { lastResponseId: "resp_1", fieldsKey: fieldsKey(request), inputItems: previous.texts, outputItems: [], connectionGeneration: 1 };
+    const plan = planFullHistoryTurn(request, snapshot, 1);
+    expect(plan.mode).toBe("delta");
+    expect(plan.fullInput!.slice(0, history.length).every((text, index) => text === previous.texts[index])).toBe(true);
+    expect(plan.request.input).toEqual([user("next")]);
+  });
+
+  it("works when the input is the last field, or the first", () => {
+    const previous = known(history.slice(0, 2));
+    const last = `{"model":"m","input":[${history.map((item) => JSON.stringify(item)).join(",")}]}`;
+    expect(parseWithKnownInput(last, previous)).toEqual(JSON.parse(last));
+    const first = `{"input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}],"model":"m"}`;
+    expect(parseWithKnownInput(first, previous)).toEqual(JSON.parse(first));
+  });
+
+  it.each([
+    ["an edited retained item", () => JSON.stringify({ ...codex, input: [user("edited"), ...history.slice(1)] })],
+    ["other whitespace", () => JSON.stringify({ ...codex, input: history }, null, 1)],
+    ["a retained item with its keys in another order", () => JSON.stringify({ ...codex, input: [reordered(history[0]), ...history.slice(1)] })],
+    ["a shorter history", () => JSON.stringify({ ...codex, input: history.slice(0, 1) })],
+    ["an 'input' key nested in an earlier field", () => `{"model":"m","metadata":{"input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}]},"input":[]}`],
+    ["a retained item that only begins the same", () => JSON.stringify({ ...codex, input: [...history.slice(0, 1), { ...(history[1] as object), extra: 1 }] })],
+  ])("is not recognised with %s (parsed the ordinary way instead)", (_, text) => {
+    expect(parseWithKnownInput(text(), known(history.slice(0, 2)))).toBeUndefined();
+  });
+
+  it("the joined text always equals the texts joined, extended turn after turn or not", () => {
+    const first = known(history.slice(0, 3));
+    const extended = knownInput([...first.items, user("b")], [...first.texts, JSON.stringify(user("b"))], first);
+    expect(extended.joined).toBe(extended.texts.join(","));
+    // A history edited in the middle but ending the same is not an extension: joined is rebuilt.
+    const edited = [history[0], user("changed"), history[2], user("b")];
+    const rebuilt = knownInput(edited, edited.map((item) => JSON.stringify(item)), extended);
+    expect(rebuilt.joined).toBe(rebuilt.texts.join(","));
+    // ...so a body with the old middle item is not mistaken for it.
+    const oldBody = JSON.stringify({ model: "m", input: [...history.slice(0, 3), user("b"), user("c")] });
+    expect(parseWithKnownInput(oldBody, rebuilt)).toBeUndefined();
+  });
+});
+
+function reordered(item: unknown): unknown {
+  return Object.fromEntries(Object.entries(item as Record<string, unknown>).reverse());
+}
