@@ -31,6 +31,9 @@ import {
   type TurnPlan,
 } from "./turn-planner";
 
+/** How long a client's WebSocket upgrade waits for the upstream's own. */
+const clientUpgradeWaitMs = 3_000;
+
 /** A connection generation no socket ever has: the retained state cannot be chained from. */
 const brokenChain = -1;
 
@@ -147,8 +150,12 @@ export class Session {
     if (!account || account.transport !== "websocket") return undefined;
     try {
       this.#useAccount(account);
-      await this.#ensureSocket(forwardedHeaders);
-      return this.#socket?.upgradeHeaders;
+      const opening = this.#ensureSocket(forwardedHeaders);
+      // The client's upgrade waits a little, not the whole idle limit: past that it is let in
+      // without the headers, and its first turn waits for (or retries) the opening.
+      const opened = await settlesWithin(opening, clientUpgradeWaitMs);
+      if (!opened) opening.catch(() => {});
+      return opened ? this.#socket?.upgradeHeaders : undefined;
     } catch (error) {
       console.error(JSON.stringify({ level: "warn", message: "upstream socket not opened at upgrade; the first turn retries", error: toGatewayError(error).kind }));
       return undefined;
@@ -226,7 +233,7 @@ export class Session {
     // One opening at a time: a client's upgrade and a turn may both find no socket.
     if (this.#opening) return this.#opening;
     socket?.close(1000, "lifetime reached");
-    this.#opening = this.#upstream!.openSocket(headers).then((opened) => {
+    this.#opening = this.#upstream!.openSocket(headers, this.configuration.streamIdleTimeoutMs).then((opened) => {
       this.#socket = opened;
       // A new connection holds no previous response: ids from older generations cannot be chained.
       this.#generation = this.store.increment("connection_generation");
@@ -295,6 +302,17 @@ export class Session {
     if (!snapshot || snapshot.connectionGeneration === brokenChain) return;
     this.#snapshot = { ...snapshot, connectionGeneration: brokenChain };
     this.store.markChainBroken();
+  }
+}
+
+/** True when `promise` fulfils within `ms`, false when it is still pending then; its rejection is thrown. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -27,6 +27,8 @@ export interface SocketTarget {
   url: string;
   headers: Headers;
   secrets: readonly string[];
+  /** How long the upgrade may go unanswered (the stream idle limit, as for HTTP headers). */
+  timeoutMs: number;
 }
 
 /** Opens the socket; an upgrade the provider refuses becomes that HTTP error (status kept). */
@@ -34,10 +36,20 @@ export async function openResponsesSocket(target: SocketTarget): Promise<Respons
   const headers = new Headers(target.headers);
   headers.set("upgrade", "websocket");
   let response: Response;
+  // Aborted only while the upgrade is unanswered: the signal stays bound to the socket after it
+  // opens, so a timer that fired later would close a working connection.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error("upgrade timeout")), target.timeoutMs);
   try {
-    response = await fetch(target.url, { headers });
+    response = await fetch(target.url, { headers, signal: abort.signal });
   } catch (cause) {
+    if (abort.signal.aborted) {
+      const seconds = Math.round(target.timeoutMs / 1000);
+      throw new GatewayError("upstream_idle_timeout", `The upstream did not answer the WebSocket upgrade within ${seconds} s.`, { cause });
+    }
     throw new GatewayError("upstream_unreachable", "The gateway could not open a WebSocket to the upstream.", { cause });
+  } finally {
+    clearTimeout(timer);
   }
   const socket = response.webSocket;
   if (response.status !== 101 || !socket) {

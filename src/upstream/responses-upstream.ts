@@ -30,7 +30,8 @@ export interface ResponsesUpstream {
   readonly secrets: readonly string[];
   send(path: UpstreamPath, call: UpstreamCall): Promise<Response>;
   /** Opens a Responses WebSocket (`{base}/responses`) with the forwarded client headers. */
-  openSocket(headers: Headers): Promise<ResponsesSocket>;
+  /** Opens a Responses WebSocket; an upgrade unanswered within `timeoutMs` fails. */
+  openSocket(headers: Headers, timeoutMs: number): Promise<ResponsesSocket>;
 }
 
 /** Where an account's bearer comes from (fixed, or ChatGPT OAuth tokens that refresh). */
@@ -77,20 +78,20 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
     return this.#fetch(path, call, await this.credentials.rejected(credential.bearer));
   }
 
-  async openSocket(forwarded: Headers): Promise<ResponsesSocket> {
+  async openSocket(forwarded: Headers, timeoutMs: number): Promise<ResponsesSocket> {
     const credential = await this.credentials.get();
     try {
-      return await this.#openSocket(forwarded, credential);
+      return await this.#openSocket(forwarded, credential, timeoutMs);
     } catch (error) {
       if (!(error instanceof GatewayError) || error.status !== 401 || !this.credentials.rejected || !credential.bearer) throw error;
-      return this.#openSocket(forwarded, await this.credentials.rejected(credential.bearer));
+      return this.#openSocket(forwarded, await this.credentials.rejected(credential.bearer), timeoutMs);
     }
   }
 
-  #openSocket(forwarded: Headers, credential: UpstreamCredential): Promise<ResponsesSocket> {
+  #openSocket(forwarded: Headers, credential: UpstreamCredential, timeoutMs: number): Promise<ResponsesSocket> {
     const headers = this.#headers(forwarded, credential);
     headers.set("openai-beta", "responses_websockets=2026-02-06");
-    return openResponsesSocket({ url: `${this.account.baseUrl}/responses`, headers, secrets: this.secrets });
+    return openResponsesSocket({ url: `${this.account.baseUrl}/responses`, headers, secrets: this.secrets, timeoutMs });
   }
 
   async #fetch(path: UpstreamPath, call: UpstreamCall, credential: UpstreamCredential): Promise<Response> {

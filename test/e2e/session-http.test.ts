@@ -84,8 +84,10 @@ describe("delta turns", () => {
       const third = await chat.turn([userMessage("three")]);
       expect(third.headers.get("x-turnpike-turn")).toBe("delta");
       expect(sentInput(creates().at(-1)!)).toEqual([userMessage("three")]);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // log lines are written as streams settle
-      const turns = console$.lines.filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes('"turn"'));
+      // Log lines are written as streams settle, and reach this process through wrangler's logger.
+      const turnLines = () => console$.lines.filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes('"turn"'));
+      for (let waited = 0; turnLines().length < 3 && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      const turns = turnLines().slice(-3);
       expect(turns.map((line) => (JSON.parse(line.slice(line.indexOf("{"))) as { history?: string }).history)).toEqual([undefined, "recognised", "recognised"]);
     } finally {
       console$.restore();

@@ -190,6 +190,28 @@ describe("the upstream socket at the client's upgrade", () => {
   });
 });
 
+describe("an upstream that never answers the upgrade", () => {
+  it("the client is let in within seconds, and its turn ends with an error frame, not a hang", async () => {
+    const local = await startGateway({ UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-up", GATEWAY_KEYS: key, STREAM_IDLE_TIMEOUT_MS: "1500" });
+    upstream.setUpgradeStatus("hang");
+    try {
+      const started = Date.now();
+      const client = await connectResponsesSocket(`${local.url.replace(/^http/, "ws")}/v1/responses`, { authorization: `Bearer ${key}`, "session-id": `hang-${counter++}` });
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(client.upgradeHeaders["x-codex-turn-state"]).toBeUndefined();
+      try {
+        const events = await client.create({ model: "gpt-5.5", input: [userMessage("x")] });
+        expect(events.at(-1)).toMatchObject({ type: "error", error: { message: expect.stringMatching(/did not answer the WebSocket upgrade within 2 s/) } });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      upstream.setUpgradeStatus(null);
+      await local.close();
+    }
+  });
+});
+
 describe("keepalive frames towards WebSocket clients", () => {
   let fast: Gateway;
   beforeAll(async () => {

@@ -20,7 +20,7 @@ export interface FakeUpstreamOptions {
   /** Prepend a Codex-style `response.metadata` event (x-codex-turn-state) to every stream. */
   codexExtras?: boolean;
   /** Answer WebSocket upgrades with this HTTP status instead of accepting them (e.g. 426). */
-  upgradeStatus?: number | null;
+  upgradeStatus?: number | "hang" | null;
   /** Lifetime of access tokens issued by `POST /oauth/token` (its JWT `exp`), default 3600. */
   tokenLifetimeSeconds?: number;
   /** Delay before `POST /oauth/token` answers, so that racing refreshes overlap. */
@@ -47,8 +47,8 @@ export interface FakeUpstream {
   /** Forget every connection's previous response (the next chained create gets previous_response_not_found). */
   forgetPreviousResponses(): void;
   connectionCount(): number;
-  /** Change how WebSocket upgrades are answered (null: accept). */
-  setUpgradeStatus(status: number | null): void;
+  /** Change how WebSocket upgrades are answered (null: accept; "hang": never answer). */
+  setUpgradeStatus(status: number | "hang" | null): void;
   /** `POST /oauth/token` calls so far (answered or not). */
   tokenRefreshCount(): number;
   /** Make every refresh fail with this error until called with null (or reset()). */

@@ -28,7 +28,8 @@ export interface State {
   active: Set<AbortController>;   // in-flight streams, aborted by close()
   extras: boolean;
   connectionLimitMs: number;
-  upgradeStatus: number | null;
+  /** How upgrades are answered: accepted (null), refused with a status, or never ("hang"). */
+  upgradeStatus: number | "hang" | null;
   /** The fake auth service (`POST /oauth/token`) and the bearer check it feeds. */
   auth: TokenAuthority;
 }

@@ -34,6 +34,8 @@ function toBuffer(data: RawData): Buffer {
 
 export function createWsHandler(st: State) {
   const wss = new WebSocketServer({ noServer: true });
+  /** Upgrades left unanswered (`upgradeStatus: "hang"`), destroyed on close. */
+  const hanging = new Set<Duplex>();
   // Like older ChatGPT backends: a sticky-routing turn state on the upgrade response itself.
   const upgradeIds = new WeakMap<IncomingMessage, number>();
   wss.on("headers", (headers, req) => headers.push(`x-codex-turn-state: ts-ws-${upgradeIds.get(req) ?? 0}`));
@@ -54,6 +56,10 @@ export function createWsHandler(st: State) {
     const headers = flatHeaders(req.headers);
     st.requests.push({ method: req.method ?? "GET", path, headers, body: null, bytes: 0, transport: "websocket", connectionId: id });
     const status = path !== `${st.prefix}/responses` ? 404 : bearerAccepted(st.auth, headers) ? st.upgradeStatus : 401;
+    if (status === "hang") {
+      hanging.add(socket);
+      return;
+    }
     if (status) return reject(socket, status);
     upgradeIds.set(req, id);
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -171,6 +177,7 @@ export function createWsHandler(st: State) {
     count: () => conns.size,
     close: () => {
       drop();
+      for (const socket of hanging) socket.destroy();
       wss.close();
     },
   };
