@@ -42,6 +42,8 @@ export class ClientSockets {
     // The upstream socket opens now when it can, so that its upgrade headers (the turn state of
     // older ChatGPT backends, rate limits) reach the client on its own 101.
     const upstreamHeaders = await this.object.session.prepareSocket(forwarded);
+    // An upstream socket opened here is closed by the idle alarm even if no turn ever comes.
+    this.object.scheduleAlarm();
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.object.acceptWebSocket(server);
     const attachment: SocketAttachment = { headers: [...forwarded] };

@@ -86,6 +86,22 @@ describe("the session object through the Worker (built-in mock upstream)", () =>
     expect(closed).toBeGreaterThan(0);
   });
 
+  it("a WebSocket client's upgrade opens the upstream socket, and the idle alarm is set for it", async () => {
+    const response = await worker.fetch("http://gateway.test/v1/responses", {
+      headers: { authorization: "Bearer test-key-1", "session-id": "upgrade-alarm", upgrade: "websocket" },
+    });
+    expect(response.status).toBe(101);
+    // The built-in mock's socket sends a turn state on its upgrade, like older ChatGPT backends.
+    expect(response.headers.get("x-codex-turn-state")).toMatch(/^mock-turn-/);
+    response.webSocket!.accept();
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("test-key-1"));
+    const keyId = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
+    const stub = namespace.get(namespace.idFromName(await sessionObjectName(keyId, "upgrade-alarm")));
+    expect(await runInDurableObject(stub, (instance) => instance.session.socketOpenedAt)).toBeDefined();
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+    response.webSocket!.close(1000, "done");
+  });
+
   it("turns keep the alarm set on the first turn; a fired alarm re-arms for what is left", async () => {
     const user = (text: string) => ({ role: "user", content: [{ type: "input_text", text }] });
     const first = await turn("alarm-once", [user("one")]);
