@@ -49,8 +49,9 @@ export function parseWithKnownInput(text: string, known: KnownInput): Record<str
   const at = text.indexOf(inputKey);
   if (at < 1) return undefined;
   const start = at + inputKey.length;
-  if (!text.startsWith(known.joined, start)) return undefined;
   const end = start + known.joined.length;
+  // Equality of a slice (a memory compare in the engine), measured faster than `startsWith`.
+  if (text.slice(start, end) !== known.joined) return undefined;
   if (text[end] !== "," && text[end] !== "]") return undefined;
   let leading: unknown;
   let trailing: unknown;

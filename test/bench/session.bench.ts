@@ -10,8 +10,17 @@ import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
 import type { Gateway } from "../support/start-gateway";
 import { startInMiniflare } from "../support/start-miniflare";
+import { knownInput, parseWithKnownInput } from "../../src/session/resent-history";
+import { fieldsKey, planFullHistoryTurn } from "../../src/session/turn-planner";
+import { parseJsonObject } from "../../src/shared/json-object";
 
 const turns = Number(process.env.BENCH_TURNS ?? 30);
+/**
+ * Each response carries a reasoning item with this much encrypted content, as Codex's do (it
+ * asks for `reasoning.encrypted_content`): ~1,700 characters per item measured on a real
+ * provider (LibreChat-AI/agents#422). The session never sends it back; a full replay does.
+ */
+const reasoningChars = Number(process.env.BENCH_REASONING_CHARS ?? 1_700);
 let upstream: FakeUpstream;
 let gateway: Gateway;
 let floor: Gateway;
@@ -43,6 +52,8 @@ interface Conversation {
   url: string;
   headers: Record<string, string>;
   history: unknown[];
+  /** The call id the next turn answers. */
+  pendingCall: string;
   bytes: number[];
   inputBytes: number[];
   times: number[];
@@ -51,18 +62,26 @@ interface Conversation {
 function conversation(path: Path, base: Record<string, unknown>): Conversation {
   const url = path === "sink" ? `${floor.url}/sink-object/v1/responses` : `${gateway.url}/v1/responses`;
   const headers: Record<string, string> = path === "replay" ? {} : { "session-id": `bench-${path}-${Date.now()}` };
-  return { path, url, headers, history: [...(base.input as unknown[])], bytes: [], inputBytes: [], times: [] };
+  return { path, url, headers, history: [...(base.input as unknown[])], pendingCall: "", bytes: [], inputBytes: [], times: [] };
 }
 
+/**
+ * One turn of a Codex tool loop: the model's reasoning and function call came back last turn;
+ * now its output (and a line from the user) goes up with the whole history.
+ */
 async function turn(chat: Conversation, base: Record<string, unknown>, index: number): Promise<void> {
+  if (index > 0) chat.history.push({ type: "function_call_output", call_id: chat.pendingCall, output: toolOutput(index) });
   chat.history.push(userMessage(`step ${index}: look at the output and continue`));
-  if (index > 0) chat.history.push({ type: "function_call_output", call_id: `call_${index}`, output: toolOutput(index) });
   upstream.reset();
+  upstream.script({ name: "function-call", reasoningChars });
   const started = performance.now();
   const result = await postTurn(chat.url, { ...base, input: chat.history }, chat.headers);
   chat.times.push(performance.now() - started);
   if (result.terminalType !== "response.completed") throw new Error(`${chat.path} turn ${index} failed: ${result.status}`);
   chat.history = [...chat.history, ...result.outputItems.map(reorderKeys)];
+  const call = result.outputItems.find((item) => (item as { type?: string }).type === "function_call") as { call_id: string } | undefined;
+  if (!call) throw new Error(`${chat.path} turn ${index}: no function call to answer`);
+  chat.pendingCall = call.call_id;
   const sent = upstream.requests.filter((request) => request.method !== "GET");
   chat.bytes.push(sent.reduce((sum, request) => sum + request.bytes, 0));
   chat.inputBytes.push(sent.reduce((sum, request) => sum + JSON.stringify(request.body?.input ?? []).length, 0));
@@ -92,7 +111,7 @@ it(`a ${turns}-turn Codex-like session: session deltas vs stateless full replay`
   const lines = [
     `\nSession of ${turns} turns over HTTP (history ${kib(replay.bytes.at(-1)!)} at the last turn):`,
     `upstream bytes: session ${kib(sum(session.bytes))}, full replay ${kib(sum(replay.bytes))} → ${((100 * sum(session.bytes)) / sum(replay.bytes)).toFixed(1)}% of replay`,
-    `  of which input: session ${kib(sum(session.inputBytes))}, replay ${kib(sum(replay.inputBytes))} → ${((100 * sum(session.inputBytes)) / sum(replay.inputBytes)).toFixed(1)}%; the rest is tools and instructions, resent every turn`,
+    `  of which input: session ${kib(sum(session.inputBytes))}, replay ${kib(sum(replay.inputBytes))} → ${((100 * sum(session.inputBytes)) / sum(replay.inputBytes)).toFixed(1)}%; the rest is what every response.create repeats (tools, client metadata)`,
     `time per turn (ms)          turn 1   turn 10  turn 20  last`,
     `session path             ${shown.map((index) => at(session.times, index)).join(" ")}`,
     `full replay              ${shown.map((index) => at(replay.times, index)).join(" ")}`,
@@ -101,5 +120,39 @@ it(`a ${turns}-turn Codex-like session: session deltas vs stateless full replay`
     `session over the floor, mean of turns 2–10: ${mean(overhead, 1, 10).toFixed(2)} ms, of turns 21–${turns}: ${mean(overhead, 20, turns).toFixed(2)} ms`,
     `mean per turn: session ${(sum(session.times) / turns).toFixed(2)} ms, replay ${(sum(replay.times) / turns).toFixed(2)} ms`,
   ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
+
+/**
+ * The session object's own work per turn, in process (stable to the microsecond, unlike the
+ * end-to-end times above): reading a resent history and planning the turn, at growing history
+ * sizes — parsed in full, and recognised by its text (src/session/resent-history.ts).
+ */
+it("planning a turn as the history grows: parsed in full vs recognised", () => {
+  const { body } = capturedRequest("codex-http-turn1-request.json");
+  const lines = ["\nPlanning one turn in the session object (median of 40, ms):", "history     parsed in full   recognised"];
+  for (const historyBytes of [100_000, 400_000, 1_600_000]) {
+    const items: unknown[] = [...(body.input as unknown[])];
+    for (let index = 0; JSON.stringify(items).length < historyBytes; index += 1) {
+      items.push({ type: "function_call_output", call_id: `call_${index}`, output: toolOutput(index) });
+    }
+    const texts = items.map((item) => JSON.stringify(item));
+    const snapshot = { lastResponseId: "resp_1", fieldsKey: fieldsKey({ ...body, input: items }), inputItems: texts, outputItems: [], connectionGeneration: 1 };
+    const known = knownInput(items, texts, undefined);
+    const next = JSON.stringify({ ...body, input: [...items, userMessage("next")] });
+    const time = (plan: () => unknown) => {
+      const samples: number[] = [];
+      for (let round = 0; round < 40; round += 1) {
+        const started = performance.now();
+        const planned = plan() as { mode: string };
+        samples.push(performance.now() - started);
+        if (planned.mode !== "delta") throw new Error("expected a delta turn");
+      }
+      return samples.sort((a, b) => a - b)[20]!;
+    };
+    const full = time(() => planFullHistoryTurn(parseJsonObject(next), snapshot, 1));
+    const recognised = time(() => planFullHistoryTurn(parseWithKnownInput(next, known)!, snapshot, 1));
+    lines.push(`${`${(historyBytes / 1000).toFixed(0)} KB`.padEnd(12)}${full.toFixed(3).padStart(14)}${recognised.toFixed(3).padStart(13)}`);
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 });

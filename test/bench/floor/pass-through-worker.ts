@@ -16,14 +16,17 @@ function forward(request: Request, upstreamUrl: string, path: string): Promise<R
 
 let sinkCount = 0;
 
+/** What the session benchmark's upstream answers: a reasoning item (1,700 characters) and a call. */
 function sinkAnswer(): Response {
   sinkCount += 1;
-  const item = { id: `msg_sink_${sinkCount}`, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "ok", annotations: [] }] };
-  const response = { id: `resp_sink_${sinkCount}`, object: "response", status: "completed", output: [item] };
+  const reasoning = { id: `rs_sink_${sinkCount}`, type: "reasoning", summary: [], encrypted_content: `gAAAAA${String(sinkCount).padStart(1_694, "x")}` };
+  const call = { id: `fc_sink_${sinkCount}`, type: "function_call", status: "completed", arguments: '{"cmd":"echo hi"}', call_id: `call_sink_${sinkCount}`, name: "exec_command" };
+  const response = { id: `resp_sink_${sinkCount}`, object: "response", status: "completed", output: [reasoning, call] };
   const events = [
     ["response.created", { type: "response.created", sequence_number: 0, response: { ...response, status: "in_progress", output: [] } }],
-    ["response.output_item.done", { type: "response.output_item.done", sequence_number: 1, output_index: 0, item }],
-    ["response.completed", { type: "response.completed", sequence_number: 2, response }],
+    ["response.output_item.done", { type: "response.output_item.done", sequence_number: 1, output_index: 0, item: reasoning }],
+    ["response.output_item.done", { type: "response.output_item.done", sequence_number: 2, output_index: 1, item: call }],
+    ["response.completed", { type: "response.completed", sequence_number: 3, response }],
   ] as const;
   const text = events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join("");
   return new Response(text, { headers: { "content-type": "text/event-stream" } });

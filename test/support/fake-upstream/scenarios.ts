@@ -14,9 +14,14 @@ export interface ScenarioObject {
   delayMs?: number;
   /** "silent-then-ok": pause after response.created (default 3000 ms). */
   silenceMs?: number;
+  /**
+   * "ok" and "function-call": a reasoning item first, with this many characters of encrypted
+   * content (a real provider's is ~1,700 per item: LibreChat-AI/agents#422). Default none.
+   */
+  reasoningChars?: number;
 }
 export type Scenario = ScenarioName | ScenarioObject;
-export interface ResolvedScenario { name: ScenarioName; delayMs: number; silenceMs: number; }
+export interface ResolvedScenario { name: ScenarioName; delayMs: number; silenceMs: number; reasoningChars: number; }
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = [
   "ok", "function-call", "empty-output", "early-close", "connection-reset", "in-stream-error",
@@ -27,7 +32,7 @@ export const SCENARIO_NAMES: readonly ScenarioName[] = [
 
 export function resolveScenario(s: Scenario): ResolvedScenario {
   const o: ScenarioObject = typeof s === "string" ? { name: s } : s;
-  return { name: o.name, delayMs: o.delayMs ?? 200, silenceMs: o.silenceMs ?? 3000 };
+  return { name: o.name, delayMs: o.delayMs ?? 200, silenceMs: o.silenceMs ?? 3000, reasoningChars: o.reasoningChars ?? 0 };
 }
 
 /** `"fake:<name>"` → that scenario; any other model → "ok"; unknown fake name → null. */
@@ -98,6 +103,9 @@ export interface ResponseContext {
   model: string;
   body: any;        // the create request (HTTP body or WS frame)
   input: any[];     // full input items (WS: previous input + previous output + new input)
+  /** The input's size in characters when already known (WS keeps a running count, so that a
+   *  turn's cost here does not grow with the history and blur the gateway's in benchmarks). */
+  inputChars?: number;
   generate: boolean;
   extras: boolean;  // prepend a Codex-style response.metadata event
 }
@@ -142,7 +150,7 @@ function firstFunctionTool(body: any): string {
 }
 
 function usage(ctx: ResponseContext, outputChars: number) {
-  const input = Math.max(1, Math.ceil(JSON.stringify(ctx.input).length / 4));
+  const input = Math.max(1, Math.ceil((ctx.inputChars ?? JSON.stringify(ctx.input).length) / 4));
   const reasoning = ctx.generate ? 8 : 0;
   const output = ctx.generate ? Math.ceil(outputChars / 4) + reasoning : 0;
   return {
@@ -226,10 +234,11 @@ export function buildPlan(sc: ResolvedScenario, ctx: ResponseContext): Plan {
   const partial = (n: number, ending: Ending, ...tail: any[]): Plan =>
     ({ ...plan, events: numbered(ctx, [...ev.slice(0, n), ...tail]), ending, completed: false, output: [], final: null });
   if (!ctx.generate) return { ...plan, events: numbered(ctx, [ev[0], ev[ev.length - 1]]) };
+  if (sc.reasoningChars > 0 && (sc.name === "ok" || sc.name === "function-call")) return thinking(ctx, plan, ev, reasoningItem(ctx, sc.reasoningChars));
   switch (sc.name) {
     case "early-close": return partial(6, "truncate");
     case "close-before-output": return partial(2, "truncate");
-    case "reasoning": return { ...plan, events: numbered(ctx, withReasoning(ctx, ev)), output: [reasoningItem(ctx), ...output], final: { ...final, output: [reasoningItem(ctx), ...final.output] } };
+    case "reasoning": return thinking(ctx, plan, ev, reasoningItem(ctx));
     case "connection-reset": return partial(5, "destroy");
     case "silent": return partial(1, "hang");
     case "in-stream-error":
@@ -258,14 +267,33 @@ export function compactBody(input: any[]) {
 export const MODELS = ["gpt-5.5", "gpt-5.4", "gpt-5.4-mini", "gpt-5-codex"].map((id, i) => (
   { id, object: "model", created: 1767225600 + i * 86400, owned_by: "openai" }));
 
-/** A reasoning item with encrypted content, as the provider sends with `include: ["reasoning.encrypted_content"]`. */
-function reasoningItem(ctx: ResponseContext) {
-  return { id: `rs_fake_${ctx.n}`, type: "reasoning", summary: [], encrypted_content: `enc-fake-${ctx.n}` };
+/**
+ * A reasoning item with encrypted content, as the provider sends with
+ * `include: ["reasoning.encrypted_content"]`: a short marker, or `chars` characters of
+ * base64-like text that differs per response (ciphertext does not repeat).
+ */
+function reasoningItem(ctx: ResponseContext, chars = 0) {
+  let encrypted = `enc-fake-${ctx.n}`;
+  if (chars > 0) {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let state = ctx.n * 2654435761 >>> 0;
+    encrypted = "gAAAAA";
+    while (encrypted.length < chars) {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      encrypted += alphabet[state >>> 26];
+    }
+  }
+  return { id: `rs_fake_${ctx.n}`, type: "reasoning", summary: [], encrypted_content: encrypted };
+}
+
+/** A plan whose output starts with `item` (a reasoning item). */
+function thinking(ctx: ResponseContext, plan: Plan, ev: any[], item: ReturnType<typeof reasoningItem>): Plan {
+  const final = plan.final as { output: unknown[] };
+  return { ...plan, events: numbered(ctx, withReasoning(ev, item)), output: [item, ...plan.output], final: { ...final, output: [item, ...final.output] } };
 }
 
 /** The events with a reasoning item first; everything after it moves one output index down. */
-function withReasoning(ctx: ResponseContext, ev: any[]): any[] {
-  const item = reasoningItem(ctx);
+function withReasoning(ev: any[], item: ReturnType<typeof reasoningItem>): any[] {
   const shifted = ev.slice(2).map((event) => {
     const moved = typeof event.output_index === "number" ? { ...event, output_index: event.output_index + 1 } : event;
     if (moved.type === "response.completed") return { ...moved, response: { ...moved.response, output: [item, ...moved.response.output] } };

@@ -18,7 +18,7 @@ interface Conn {
   headers: Record<string, string>;
   openedAt: number;
   /** The one previous-response state kept per connection. */
-  latest: { id: string; items: any[] } | null;
+  latest: { id: string; items: any[]; chars: number } | null;
   inflight: { rec: RecordedRequest; ac: AbortController } | null;
   /** The server closed or killed the socket itself (not a client disconnect). */
   serverClosed: boolean;
@@ -120,10 +120,13 @@ export function createWsHandler(st: State) {
         `Previous response with id '${String(prevId)}' not found.`, "previous_response_id"));
     }
 
-    const input = [...(prevId != null && conn.latest ? conn.latest.items : []), ...normalizeInput(body.input)];
+    const delta = normalizeInput(body.input);
+    const previous = prevId != null && conn.latest ? conn.latest : null;
+    const input = [...(previous ? previous.items : []), ...delta];
+    const inputChars = (previous ? previous.chars : 0) + JSON.stringify(delta).length;
     const n = ++st.n;
     const plan = buildPlan(sc, {
-      n, model: String(body.model ?? ""), body, input, generate: body.generate !== false, extras: st.extras,
+      n, model: String(body.model ?? ""), body, input, inputChars, generate: body.generate !== false, extras: st.extras,
     });
     const ac = new AbortController();
     st.active.add(ac);
@@ -134,7 +137,7 @@ export function createWsHandler(st: State) {
       if (settled) return;
       settled = true;
       if (conn.inflight?.ac === ac) conn.inflight = null;
-      conn.latest = completed ? { id: `resp_fake_${n}`, items: [...input, ...plan.output] } : null;
+      conn.latest = completed ? { id: `resp_fake_${n}`, items: [...input, ...plan.output], chars: inputChars + JSON.stringify(plan.output).length } : null;
     };
     const sink: Sink = {
       send: (ev) => {
