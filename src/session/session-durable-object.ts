@@ -102,6 +102,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     const headers = pickReturnedResponseHeaders(turn.headers);
     headers.set("x-turnpike-turn", turn.mode);
     if (turn.reason) headers.set("x-turnpike-full-reason", turn.reason);
+    if (recognised) headers.set("x-turnpike-history", "recognised");
     try {
       return await respondWithEvents(turn.events, {
         streaming: parsed.stream === true,

@@ -162,6 +162,8 @@ describe("Claude Code's requests", () => {
     const second = await post({ ...body, messages });
     expect(await second.text()).toContain("event: message_stop");
     expect(second.headers.get("x-turnpike-turn")).toBe("delta");
+    // The translated history is the same text every turn: recognised, not parsed again.
+    expect(second.headers.get("x-turnpike-history")).toBe("recognised");
     const sent = lastResponsesRequest();
     expect(sent.body.previous_response_id).toBeTruthy();
     expect(sent.body.input).toEqual([{ type: "message", role: "user", content: [{ type: "input_text", text: "now say bye" }] }]);

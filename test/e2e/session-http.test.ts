@@ -83,6 +83,7 @@ describe("delta turns", () => {
       await chat.turn([userMessage("two")]);
       const third = await chat.turn([userMessage("three")]);
       expect(third.headers.get("x-turnpike-turn")).toBe("delta");
+      expect(third.headers.get("x-turnpike-history")).toBe("recognised");
       expect(sentInput(creates().at(-1)!)).toEqual([userMessage("three")]);
       // Log lines are written as streams settle, and reach this process through wrangler's logger.
       const turnLines = () => console$.lines.filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes('"turn"'));

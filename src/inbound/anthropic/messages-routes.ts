@@ -70,6 +70,7 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
   const headers = new Headers({ "request-id": log.requestId });
   if (typeof log.extra.turn === "string") headers.set("x-turnpike-turn", log.extra.turn);
   if (typeof log.extra.full_reason === "string") headers.set("x-turnpike-full-reason", log.extra.full_reason);
+  if (typeof log.extra.history === "string") headers.set("x-turnpike-history", log.extra.history);
   if (source.stream !== true) {
     const message = responseToAnthropicMessage(await aggregateResponse(events), { model: source.model });
     headers.set("content-type", "application/json");
@@ -98,6 +99,7 @@ async function responsesEvents(context: Context<GatewayEnv>, converted: Converte
     const log = context.get("log");
     log.extra.turn = response.headers.get("x-turnpike-turn") ?? undefined;
     log.extra.full_reason = response.headers.get("x-turnpike-full-reason") ?? undefined;
+    log.extra.history = response.headers.get("x-turnpike-history") ?? undefined;
     if (!response.ok || !response.body) throw await errorFromUpstreamResponse(response, []);
     return readResponsesEvents(response.body);
   }
