@@ -200,10 +200,10 @@ describe("the ChatGPT account object", () => {
     expect((await tokenOf(accessToken())).accessToken).toBe(seed.access_token);
     expect((await tokenOf(accessToken())).accessToken).toBe(seed.access_token);
     expect(service.calls).toHaveLength(1);
-    // That token was rejected upstream: nothing to fall back to.
-    expect(String(await rejection(accessToken({ rejectedToken: seed.access_token })))).toMatch(/token service answered HTTP 503/);
+    // That token was rejected upstream: nothing to fall back to. Answered, not thrown.
+    expect(await accessToken({ rejectedToken: seed.access_token })).toEqual({ kind: "unavailable", message: expect.stringMatching(/token service answered HTTP 503/), retryable: true });
     service.failure = "network";
-    expect(String(await rejection(accessToken({ rejectedToken: seed.access_token })))).toMatch(/could not be reached/);
+    expect(await accessToken({ rejectedToken: seed.access_token })).toEqual({ kind: "unavailable", message: expect.stringMatching(/could not be reached/), retryable: true });
     expect((await stub().status()).disabled).toBeUndefined();
 
     service.failure = null;

@@ -43,6 +43,13 @@ export interface ChatGptDisabled {
   reason: string;
 }
 
+/** No token right now (the token service failed): the caller's request fails, retryably. */
+export interface ChatGptUnavailable {
+  kind: "unavailable";
+  message: string;
+  retryable: boolean;
+}
+
 export interface ChatGptAccountStatus {
   expiresAt?: number;
   disabled?: string;
@@ -78,7 +85,7 @@ export class ChatGptAccountDurableObject extends DurableObject<Record<string, un
   /** The last seed read, parsed: hashing the same secret on every call is wasted work. */
   #lastSeed: { name: string; text: unknown; seed: ChatGptSeed | string } | undefined;
 
-  async accessToken(request: ChatGptTokenRequest): Promise<ChatGptToken | ChatGptDisabled> {
+  async accessToken(request: ChatGptTokenRequest): Promise<ChatGptToken | ChatGptDisabled | ChatGptUnavailable> {
     const seed = await this.#readSeed(request.credentialName);
     let stored = this.#load();
     // A new seed waits for a refresh in flight to land, so that the refresh cannot overwrite it.
@@ -104,6 +111,9 @@ export class ChatGptAccountDurableObject extends DurableObject<Record<string, un
     } catch (error) {
       const stillGood = stored.accessToken !== request.rejectedToken && stored.expiresAt - Date.now() > transientGraceMs;
       if (error instanceof GatewayError && error.retryable && stillGood) return tokenOf(stored);
+      // Returned, not thrown: an error thrown across RPC is logged by the runtime as an
+      // "uncaught exception" of this object, though the caller handles it.
+      if (error instanceof GatewayError) return { kind: "unavailable", message: error.message, retryable: error.retryable };
       throw error;
     }
   }

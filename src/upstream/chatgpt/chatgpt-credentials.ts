@@ -72,6 +72,7 @@ export function chatGptCredentials(
     } catch (error) {
       throw fromObjectError(error, options.accountId);
     }
+    if (answer.kind === "unavailable") throw unavailable(answer.message, answer.retryable, options.accountId);
     if (answer.kind === "disabled") {
       cache.token = undefined;
       throw new GatewayError("upstream_error", "An upstream ChatGPT account is disabled until its operator re-seeds it.", {
@@ -126,5 +127,9 @@ function fromObjectError(error: unknown, accountId: string): GatewayError {
   if (error instanceof GatewayError) return error;
   const retryable = isRecord(error) && typeof error.retryable === "boolean" ? error.retryable : true;
   const message = error instanceof Error && error.message ? error.message.replace(/^GatewayError: /, "") : "unknown error";
-  return new GatewayError("upstream_unreachable", `The ChatGPT account '${accountId}' has no usable token right now: ${message}`, { retryable, cause: error });
+  return unavailable(message, retryable, accountId, error);
+}
+
+function unavailable(message: string, retryable: boolean, accountId: string, cause?: unknown): GatewayError {
+  return new GatewayError("upstream_unreachable", `The ChatGPT account '${accountId}' has no usable token right now: ${message}`, { retryable, cause });
 }
