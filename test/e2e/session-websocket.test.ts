@@ -160,12 +160,14 @@ describe("error frames, never a dropped socket", () => {
 });
 
 describe("the upstream socket at the client's upgrade", () => {
-  it("opens before the first turn, and the client's 101 carries its turn state", async () => {
-    const client = await connect();
+  it("opens before the first turn, and the client's 101 carries its turn state (both ways)", async () => {
+    const client = await connectResponsesSocket(wsUrl(), { authorization: `Bearer ${key}`, "session-id": `upgrade-${counter++}`, "x-codex-turn-state": "ts-from-client" });
     try {
       expect(client.upgradeHeaders["x-codex-turn-state"]).toMatch(/^ts-ws-\d+$/);
       const upgrades = upstream.requests.filter((request) => request.transport === "websocket" && request.method === "GET");
       expect(upgrades).toHaveLength(1);
+      // The client's own turn state goes up on the upstream's upgrade.
+      expect(upgrades[0]!.headers["x-codex-turn-state"]).toBe("ts-from-client");
       // The first turn goes on the connection opened at the upgrade.
       const events = await client.create({ model: "gpt-5.5", input: [userMessage("hi")] });
       expect(events.at(-1)!.type).toBe("response.completed");
