@@ -7,7 +7,7 @@ const codex = capturedBody("codexToolRequest2");
 const history = codex.input as unknown[];
 
 function known(items: unknown[], previous?: KnownInput): KnownInput {
-  return knownInput(items, items.map((item) => JSON.stringify(item)), previous);
+  return knownInput(items, items.map((item) => JSON.stringify(item)), previous)!;
 }
 
 const user = (text: string) => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
@@ -56,15 +56,23 @@ describe("recognising a resent history", () => {
 
   it("the joined text always equals the texts joined, extended turn after turn or not", () => {
     const first = known(history.slice(0, 3));
-    const extended = knownInput([...first.items, user("b")], [...first.texts, JSON.stringify(user("b"))], first);
+    const extended = knownInput([...first.items, user("b")], [...first.texts, JSON.stringify(user("b"))], first)!;
     expect(extended.joined).toBe(extended.texts.join(","));
     // A history edited in the middle but ending the same is not an extension: joined is rebuilt.
     const edited = [history[0], user("changed"), history[2], user("b")];
-    const rebuilt = knownInput(edited, edited.map((item) => JSON.stringify(item)), extended);
+    const rebuilt = knownInput(edited, edited.map((item) => JSON.stringify(item)), extended)!;
     expect(rebuilt.joined).toBe(rebuilt.texts.join(","));
     // ...so a body with the old middle item is not mistaken for it.
     const oldBody = JSON.stringify({ model: "m", input: [...history.slice(0, 3), user("b"), user("c")] });
     expect(parseWithKnownInput(oldBody, rebuilt)).toBeUndefined();
+  });
+});
+
+describe("what the session keeps in memory", () => {
+  it("an input too large to keep is not kept (those turns are parsed in full)", () => {
+    const big = [{ type: "function_call_output", call_id: "c", output: "x".repeat(5 * 1024 * 1024) }];
+    expect(knownInput(big, big.map((item) => JSON.stringify(item)), undefined)).toBeUndefined();
+    expect(knownInput(history, history.map((item) => JSON.stringify(item)), undefined)).toBeDefined();
   });
 });
 

@@ -23,7 +23,17 @@ export interface KnownInput {
 
 const inputKey = '"input":[';
 
-export function knownInput(items: unknown[], texts: string[], previous: KnownInput | undefined): KnownInput {
+/**
+ * Above this much text the input is not kept between turns (such turns are parsed in full):
+ * kept, its parsed items and joined text take several times that in the object's memory,
+ * which is 128 MB for every object of its isolate.
+ */
+const maxKnownCharacters = 4 * 1024 * 1024;
+
+export function knownInput(items: unknown[], texts: string[], previous: KnownInput | undefined): KnownInput | undefined {
+  let characters = 0;
+  for (const text of texts) characters += text.length;
+  if (characters > maxKnownCharacters) return undefined;
   // Turn after turn the texts grow at the end: the joined text grows by concatenation, which the
   // engine does without copying the retained part. (The retained texts are the same strings as
   // last turn's when they were recognised here, so the check compares references.)
