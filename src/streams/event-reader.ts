@@ -76,18 +76,3 @@ export function mapReader<In, Out>(source: PullReader<In>, mapping: ReaderMappin
     },
   };
 }
-
-/** A reader as a `ReadableStream`, for code that wants one (tests, `Response` bodies). */
-export function streamOfReader<Value>(reader: PullReader<Value>): ReadableStream<Value> {
-  return new ReadableStream<Value>(
-    {
-      async pull(controller) {
-        const result = await reader.read();
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
-}

@@ -7,7 +7,7 @@
  * life (messages, error frames, close) into one event stream per response.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventFromData, eventPayload, isRecord, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
+import { eventFromData, terminalEventTypes } from "../streams/responses-event";
 import type { EventBatch, EventReader } from "../streams/event-reader";
 import { errorFromUpstreamResponse } from "./upstream-error";
 
@@ -125,11 +125,4 @@ class NativeResponsesSocket implements ResponsesSocket {
     this.#current = undefined;
     controller?.error(new GatewayError("upstream_disconnected", `The upstream WebSocket ${how} before the response completed.`));
   }
-}
-
-/** The code of an error frame (`{type:"error", status, error:{code}}` or the flat SSE form). */
-export function errorFrameCode(event: ResponsesEvent): string | undefined {
-  const payload = eventPayload(event);
-  const nested = isRecord(payload.error) ? payload.error : payload;
-  return typeof nested.code === "string" ? nested.code : undefined;
 }
