@@ -27,9 +27,8 @@ export class ClientSockets {
   readonly #inFlight = new Map<WebSocket, EventReader>();
   /** The last request of each socket, for `response.append`. */
   readonly #lastRequest = new Map<WebSocket, Record<string, unknown>>();
-  /** When each socket was last sent a frame, and how many events of its current turn. */
-  readonly #lastSent = new Map<WebSocket, number>();
-  readonly #turnEvents = new Map<WebSocket, number>();
+  /** When each socket was last sent a frame, and how many events of its current turn (for keepalives). */
+  readonly #sent = new Map<WebSocket, { at: number; turnEvents: number }>();
   #keepaliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly object: SessionDurableObject) {}
@@ -48,7 +47,7 @@ export class ClientSockets {
     this.object.acceptWebSocket(server);
     const attachment: SocketAttachment = { headers: [...forwarded] };
     server.serializeAttachment(attachment);
-    this.#lastSent.set(server, Date.now());
+    this.#sent.set(server, { at: Date.now(), turnEvents: 0 });
     this.#keepAlive();
     const headers = upstreamHeaders ? pickReturnedResponseHeaders(upstreamHeaders) : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
@@ -95,7 +94,7 @@ export class ClientSockets {
     this.#inFlight.get(socket)?.cancel("client closed").catch(() => {});
     this.#inFlight.delete(socket);
     this.#lastRequest.delete(socket);
-    this.#lastSent.delete(socket);
+    this.#sent.delete(socket);
     // Answer a clean close; Codex drops the socket without one (1006), which needs no answer.
     if (!reservedCloseCodes.has(code)) {
       try {
@@ -108,21 +107,22 @@ export class ClientSockets {
 
   async #forward(socket: WebSocket, reader: EventReader): Promise<void> {
     this.#inFlight.set(socket, reader);
-    this.#turnEvents.set(socket, 0);
+    const sent = { at: Date.now(), turnEvents: 0 };
+    this.#sent.set(socket, sent);
     this.#keepAlive();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
         for (const event of value) socket.send(event.data);
-        this.#lastSent.set(socket, Date.now());
-        this.#turnEvents.set(socket, (this.#turnEvents.get(socket) ?? 0) + value.length);
+        sent.at = Date.now();
+        sent.turnEvents += value.length;
       }
     } catch {
       reader.cancel("client socket failed").catch(() => {});
     } finally {
       this.#inFlight.delete(socket);
-      this.#turnEvents.delete(socket);
+      sent.turnEvents = 0;
     }
   }
 
@@ -148,12 +148,15 @@ export class ClientSockets {
       }
       const now = Date.now();
       for (const socket of sockets) {
-        if (now - (this.#lastSent.get(socket) ?? 0) < keepaliveIntervalMs) continue;
+        // A socket unknown here (the object woke from hibernation) gets one at once.
+        const sent = this.#sent.get(socket) ?? { at: 0, turnEvents: 0 };
+        if (now - sent.at < keepaliveIntervalMs) continue;
         // The last event's number again: the provider's numbering of the turn stays gap-free.
-        const sequence = Math.max(0, (this.#turnEvents.get(socket) ?? 0) - 1);
+        const sequence = Math.max(0, sent.turnEvents - 1);
         try {
           socket.send(JSON.stringify({ type: "turnpike:keepalive", sequence_number: sequence }));
-          this.#lastSent.set(socket, now);
+          sent.at = now;
+          this.#sent.set(socket, sent);
         } catch {
           // Closing: its close event cleans up.
         }
