@@ -42,11 +42,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ "${#positional[@]}" -gt 2 ]; then
-  echo "too many arguments (quote the prompt)" >&2
-  usage >&2
-  exit 2
-fi
+require_at_most_two_arguments "${#positional[@]}"
 
 base_url="${positional[0]:-http://127.0.0.1:8787}"
 base_url="${base_url%/}"

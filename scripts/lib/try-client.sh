@@ -9,6 +9,16 @@ require_http_url() {
   esac
 }
 
+# Exits 2 with the script's usage when more than two positional arguments (BASE_URL, PROMPT)
+# were given; $1 is their count.
+require_at_most_two_arguments() {
+  if [ "$1" -gt 2 ]; then
+    echo "too many arguments (quote the prompt)" >&2
+    usage >&2
+    exit 2
+  fi
+}
+
 # Prints the host of URL $1, for NO_PROXY (strips scheme, path, userinfo, port; keeps [v6] bare).
 url_host() {
   local host="${1#*://}"
