@@ -46,11 +46,9 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>): EventRead
 function nameEvent(message: EventSourceMessage, batch: EventBatch): void {
   // Some backends end with the Chat Completions sentinel; it carries nothing.
   if (message.data === "[DONE]") return;
-  // OpenAI names every event in its `event:` line, which lets most events pass without parsing.
-  // Without one (data-only backends), the type comes from the JSON itself.
-  if (message.event) {
-    batch.push({ type: message.event, data: message.data });
-    return;
-  }
-  batch.push(eventFromData(message.data, "message"));
+  // The JSON's own `type` decides, not the `event:` line: some backends label every event
+  // `event: message`, and trusting the label would miss their terminal event. The type is read
+  // from the text's start (providers write it first), so this costs no parse; the label is only
+  // the fallback for data without a type.
+  batch.push(eventFromData(message.data, message.event ?? "message"));
 }
