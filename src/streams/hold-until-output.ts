@@ -54,7 +54,8 @@ async function readUntilOutput(
       const seconds = Math.round(idle.limitMs / 1000);
       return { kind: "failed", error: new GatewayError("upstream_idle_timeout", `The upstream sent nothing for ${seconds} s.`), code: undefined };
     }
-    idle.touch();
+    // The next read starts at once: a new wait on the upstream.
+    idle.waiting();
     pending = reader.read();
     if (result.done) {
       return { kind: "failed", error: new GatewayError("upstream_disconnected", "The upstream closed before the response started."), code: undefined };

@@ -105,6 +105,34 @@ describe("supervision: exactly one terminal event", () => {
     expect(cancelled).toBe(true);
   });
 
+  it("the JSON type decides, not the event: line (a backend that labels every event 'message')", async () => {
+    const relabelled = recordedStreams.text.replace(/^event: .*$/gm, "event: message");
+    const events = await collectEvents(superviseResponsesEvents(readResponsesEvents(streamOf(rechunk(relabelled, 4))), { idleTimeoutMs: 5_000 }));
+    expect(events.map((event) => event.data)).toEqual(recordedData("text"));
+    expect(events.filter((event) => terminalEventTypes.has(event.type)).map((event) => event.type)).toEqual(["response.completed"]);
+  });
+
+  it("time spent writing to a slow client does not count as upstream silence", async () => {
+    // Two batches ready at once; the consumer takes longer than the idle limit between reads,
+    // as a write blocked by a slow client does.
+    const ready = new ReadableStream<EventBatch>({
+      start(controller) {
+        controller.enqueue([{ type: "response.created", data: JSON.stringify({ type: "response.created", response: { id: "resp_slow" } }) }]);
+        controller.enqueue([{ type: "response.completed", data: JSON.stringify({ type: "response.completed", response: { id: "resp_slow", status: "completed" } }) }]);
+        controller.close();
+      },
+    });
+    const reader = superviseResponsesEvents(ready.getReader(), { idleTimeoutMs: 60 });
+    const types: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      types.push(...value.map((event) => event.type));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(types).toEqual(["response.created", "response.completed"]);
+  });
+
   it("a client that goes away cancels the upstream", async () => {
     let cancelled = false;
     const endless = new ReadableStream<EventBatch>({

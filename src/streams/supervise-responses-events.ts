@@ -145,11 +145,14 @@ export class Supervision {
 
 /** Reads once, within the idle limit (which counts only while we wait on the upstream). */
 export async function readUpstream(reader: EventReader, idle: IdleWatch): Promise<UpstreamRead> {
-  idle.touch();
+  idle.waiting();
   try {
     return await Promise.race([reader.read(), idle.expired]);
   } catch (broken) {
     return { broken };
+  } finally {
+    // What the caller does next (a write to a slow client) is not the upstream's silence.
+    idle.touch();
   }
 }
 
