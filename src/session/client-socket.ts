@@ -9,6 +9,7 @@ import { GatewayError, toGatewayError } from "../errors/gateway-error";
 import { openAiErrorBody } from "../errors/render-openai-error";
 import { parseCreateResponseRequest } from "../inbound/responses/create-response-request";
 import { RequestLog } from "../middleware/request-log";
+import { assertJsonDepth } from "../shared/json-object";
 import { isRecord } from "../streams/responses-event";
 import type { EventReader } from "../streams/event-reader";
 import { superviseResponsesEvents } from "../streams/supervise-responses-events";
@@ -173,6 +174,7 @@ export class ClientSockets {
       throw new GatewayError("invalid_request", "WebSocket messages must be JSON objects.");
     }
     if (!isRecord(frame)) throw new GatewayError("invalid_request", "WebSocket messages must be JSON objects.");
+    assertJsonDepth(frame);
     const { type, ...body } = frame;
     if (type === "response.create") return body;
     if (type === "response.append") {

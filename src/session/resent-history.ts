@@ -10,6 +10,7 @@
  * `"input":[` + the retained items' texts, and only the text around them is parsed. Anything
  * else — whitespace, another key order, an edited item — is parsed the ordinary way.
  */
+import { assertJsonDepth } from "../shared/json-object";
 import { isRecord } from "../streams/responses-event";
 import { rememberItemTexts } from "./turn-planner";
 
@@ -69,6 +70,9 @@ export function parseWithKnownInput(text: string, known: KnownInput): Record<str
     // Both parse only if `"input":[` is the top-level key: nested, the brackets would not close.
     leading = JSON.parse(`${text.slice(0, at)}"input":null}`);
     trailing = JSON.parse(`{"input":[null${text.slice(end)}`);
+    // The known items were checked when they were first parsed; what is new is checked here.
+    assertJsonDepth(leading);
+    assertJsonDepth(trailing);
   } catch {
     return undefined;
   }

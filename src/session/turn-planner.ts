@@ -6,6 +6,7 @@
  * response's output + new items. Items are compared structurally: clients resend the
  * provider's output items with the same values in a different key order. Pure functions.
  */
+import { assertJsonDepth } from "../shared/json-object";
 import { isRecord } from "../streams/responses-event";
 
 /** What a session remembers of its previous turn. */
@@ -208,7 +209,10 @@ function comparableOutputItem(item: unknown): unknown {
 function parsedArguments(text: unknown): unknown {
   if (typeof text !== "string") return text;
   try {
-    return JSON.parse(text) as unknown;
+    const parsed: unknown = JSON.parse(text);
+    // Arguments are a client's text: nested past the limit, they are compared as text.
+    assertJsonDepth(parsed);
+    return parsed;
   } catch {
     return text;
   }

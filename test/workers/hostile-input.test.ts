@@ -1,0 +1,78 @@
+// Bad input from clients gets a clear 4xx in the client's own error shape, never a 500 or a
+// crash: on every route, stateless and through a session object.
+import { exports } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+
+const worker = (exports as unknown as { default: Fetcher }).default;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
+type Json = any;
+
+function post(path: string, body: string, headers: Record<string, string> = {}) {
+  return worker.fetch(`http://gateway.test${path}`, { method: "POST", headers: { authorization: "Bearer test-key-1", ...headers }, body });
+}
+
+/** `depth` nested arrays: parses fine, overflows anything that recurses over it. */
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+describe("JSON nested thousands of levels deep", () => {
+  const deep = nested(5_000);
+  const responses = `{"model":"gpt-5.5","input":"hi","metadata":{"deep":${deep}}}`;
+  const messages = `{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"x"}]},{"role":"assistant","content":[{"type":"tool_use","id":"t2","name":"Bash","input":{"deep":${deep}}}]}]}`;
+
+  it.each([
+    ["stateless stream", "/v1/responses", responses.replace('"input"', '"stream":true,"input"'), {}],
+    ["stateless stream:false", "/v1/responses", responses, {}],
+    ["a session turn", "/v1/responses", responses, { "session-id": "deep-json-session" }],
+    ["a prompt_cache_key session", "/v1/responses", responses.replace('"input"', '"prompt_cache_key":"deep-key","input"'), {}],
+    ["compaction", "/v1/responses/compact", responses, {}],
+  ])("%s → 400 in the OpenAI shape", async (_name, path, body, headers) => {
+    const error = vi.spyOn(console, "error");
+    const response = await post(path, body, headers);
+    expect(response.status).toBe(400);
+    const json: Json = await response.json();
+    expect(json.error.type).toBe("invalid_request_error");
+    expect(json.error.message).toMatch(/nests deeper than 100 levels/);
+    expect(error.mock.calls.map(String).join("\n")).not.toMatch(/unhandled error/);
+    error.mockRestore();
+  });
+
+  it.each([
+    ["messages", "/v1/messages", {}],
+    ["messages in a session", "/v1/messages", { "x-claude-code-session-id": "deep-json-claude" }],
+    ["count_tokens", "/v1/messages/count_tokens", {}],
+  ])("%s → 400 in the Anthropic shape", async (_name, path, headers) => {
+    const response = await post(path, messages, headers);
+    expect(response.status).toBe(400);
+    const json: Json = await response.json();
+    expect(json).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect(json.error.message).toMatch(/nests deeper/);
+  });
+
+  it("a WebSocket frame → an error frame, and the socket keeps working", async () => {
+    const response = await worker.fetch("http://gateway.test/v1/responses", { headers: { upgrade: "websocket", authorization: "Bearer test-key-1" } });
+    const socket = response.webSocket!;
+    socket.accept();
+    const frames: Json[] = [];
+    socket.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+    socket.send(`{"type":"response.create","model":"gpt-5.5","input":"hi","metadata":${deep}}`);
+    socket.send('{"type":"response.create","model":"gpt-5.5","input":"after"}');
+    await vi.waitFor(() => expect(frames.some((frame) => frame.type === "response.completed")).toBe(true));
+    expect(frames[0]).toMatchObject({ type: "error", status: 400, error: { type: "invalid_request_error" } });
+    socket.close(1000);
+  });
+
+  it("function call arguments resent nested deeply are compared as text, not recursed into", async () => {
+    const tools = [{ type: "function", name: "f", parameters: { type: "object", properties: {} } }];
+    const history = (extra: unknown[]) =>
+      JSON.stringify({ model: "gpt-5.5", tools, input: [{ role: "user", content: [{ type: "input_text", text: "call f" }] }, ...extra] });
+    const first = await post("/v1/responses", history([]), { "session-id": "deep-arguments" });
+    const output: Json[] = (await first.json()).output;
+    expect(output[0].type).toBe("function_call");
+    // The client resends the call with arguments it rewrote into a deeply nested text.
+    const resent = { ...output[0], arguments: nested(5_000) };
+    const second = await post("/v1/responses", history([resent, { type: "function_call_output", call_id: output[0].call_id, output: "ok" }]), { "session-id": "deep-arguments" });
+    expect(second.status).toBe(200);
+    expect(second.headers.get("x-turnpike-full-reason")).toBe("history_edited");
+  });
+});
