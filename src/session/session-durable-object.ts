@@ -30,6 +30,11 @@ export const internalHeaders = {
   logOwner: "x-turnpike-log-owner",
 } as const;
 
+/** Only a GET opens a WebSocket (RFC 6455 §4.1): `Upgrade` on a POST is an ordinary request. */
+export function isWebSocketUpgrade(request: Request): boolean {
+  return request.method === "GET" && request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
 export class SessionDurableObject extends DurableObject<Record<string, unknown>> {
   readonly lock = new TurnLock();
   readonly store: SessionStore;
@@ -62,7 +67,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     log.route = request.headers.get(internalHeaders.route) ?? "session";
     if (request.headers.get(internalHeaders.logOwner) === "caller") log.delegate();
     try {
-      if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return await this.clients.accept(request);
+      if (isWebSocketUpgrade(request)) return await this.clients.accept(request);
       const response = await this.#httpTurn(request, log);
       log.status = response.status;
       if (!log.streaming) log.write();

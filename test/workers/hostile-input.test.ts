@@ -1,7 +1,9 @@
 // Bad input from clients gets a clear 4xx in the client's own error shape, never a 500 or a
 // crash: on every route, stateless and through a session object.
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 
@@ -74,5 +76,23 @@ describe("JSON nested thousands of levels deep", () => {
     const second = await post("/v1/responses", history([resent, { type: "function_call_output", call_id: output[0].call_id, output: "ok" }]), { "session-id": "deep-arguments" });
     expect(second.status).toBe(200);
     expect(second.headers.get("x-turnpike-full-reason")).toBe("history_edited");
+  });
+});
+
+describe("Upgrade: websocket on a POST", () => {
+  it.each([
+    ["/v1/responses", JSON.stringify({ model: "gpt-5.5", input: "post upgrade", stream: true }), { "session-id": "post-upgrade" }],
+    ["/v1/messages", JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, messages: [{ role: "user", content: "post upgrade" }] }), { "x-claude-code-session-id": "post-upgrade-claude" }],
+  ])("%s is an ordinary request, not a socket", async (path, body, headers) => {
+    // Through the app itself: the runtime's own fetch turns any request with Upgrade into a GET.
+    const request = new Request(`http://gateway.test${path}`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-key-1", ...headers, upgrade: "websocket", connection: "upgrade" },
+      body,
+    });
+    const response = await app.fetch(request, env as unknown as Record<string, unknown>);
+    expect(response.status).toBe(200);
+    expect(response.webSocket).toBeNull();
+    expect(await response.text()).toContain("post upgrade");
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { GatewayEnv } from "../../gateway-env";
-import { internalHeaders } from "../../session/session-durable-object";
+import { internalHeaders, isWebSocketUpgrade } from "../../session/session-durable-object";
 import { sessionObjectName } from "../../session/session-identity";
 
 export function sessionNamespace(context: Context<GatewayEnv>): DurableObjectNamespace | undefined {
@@ -33,7 +33,13 @@ export async function forwardToSession(
   // translates the answer and logs it itself.
   if (options.keepLog) headers.set(internalHeaders.logOwner, "caller");
   else log.delegate();
-  const isUpgrade = context.req.header("upgrade")?.toLowerCase() === "websocket";
+  const isUpgrade = isWebSocketUpgrade(context.req.raw);
+  // On anything but a GET, `Upgrade` means nothing (RFC 6455 §4.1), and the runtime would turn
+  // a request that carries it into a socket handshake.
+  if (!isUpgrade) {
+    headers.delete("upgrade");
+    headers.delete("connection");
+  }
   if (typeof body === "string") {
     // The body was read (or translated) here: its length and encoding are ours now.
     headers.delete("content-length");
