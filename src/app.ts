@@ -51,6 +51,8 @@ function renderError(context: Context<GatewayEnv>, error: GatewayError): Respons
   }
   if (error.kind === "internal") {
     console.error(JSON.stringify({ level: "error", request_id: log?.requestId, message: "unhandled error", error: describe(error.cause) }));
+  } else if (error.kind === "service_unavailable") {
+    console.error(JSON.stringify({ level: "warn", request_id: log?.requestId, message: error.message, error: describe(error.cause) }));
   }
   // Each client gets errors in the shape of the protocol it speaks.
   const path = new URL(context.req.url).pathname;

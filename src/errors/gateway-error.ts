@@ -15,6 +15,8 @@ export type GatewayErrorKind =
   | "unsupported_media_type"
   | "rate_limited"
   | "configuration"
+  /** A part of the gateway itself (a session object) could not be reached: retry shortly. */
+  | "service_unavailable"
   | "upstream_error"
   | "upstream_unreachable"
   | "upstream_disconnected"
@@ -32,6 +34,7 @@ const defaultStatus: Record<GatewayErrorKind, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   configuration: 500,
+  service_unavailable: 503,
   upstream_error: 502,
   upstream_unreachable: 502,
   upstream_disconnected: 502,

@@ -15,6 +15,7 @@ const openAiType: Record<GatewayErrorKind, string> = {
   unsupported_media_type: "invalid_request_error",
   rate_limited: "rate_limit_error",
   configuration: "server_error",
+  service_unavailable: "server_error",
   upstream_error: "server_error",
   upstream_unreachable: "server_error",
   upstream_disconnected: "server_error",

@@ -69,7 +69,7 @@ describe("JSON nested thousands of levels deep", () => {
     const history = (extra: unknown[]) =>
       JSON.stringify({ model: "gpt-5.5", tools, input: [{ role: "user", content: [{ type: "input_text", text: "call f" }] }, ...extra] });
     const first = await post("/v1/responses", history([]), { "session-id": "deep-arguments" });
-    const output: Json[] = (await first.json()).output;
+    const output: Json[] = ((await first.json()) as Json).output;
     expect(output[0].type).toBe("function_call");
     // The client resends the call with arguments it rewrote into a deeply nested text.
     const resent = { ...output[0], arguments: nested(5_000) };
@@ -94,5 +94,33 @@ describe("Upgrade: websocket on a POST", () => {
     expect(response.status).toBe(200);
     expect(response.webSocket).toBeNull();
     expect(await response.text()).toContain("post upgrade");
+  });
+});
+
+describe("a session object that cannot be reached (reset, overloaded)", () => {
+  const failing = {
+    idFromName: (name: string) => name,
+    get: () => ({ fetch: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) }),
+  };
+  const broken = { ...(env as unknown as Record<string, unknown>), SESSIONS: failing };
+
+  it.each([
+    ["/v1/responses", JSON.stringify({ model: "gpt-5.5", input: "x", stream: true }), { "session-id": "s" }, (json: Json) => json.error],
+    ["/v1/messages", JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, messages: [{ role: "user", content: "x" }] }), { "x-claude-code-session-id": "s" }, (json: Json) => json.error],
+  ])("%s → a retryable 503-class error in the client's shape, and a log line", async (path, body, headers, errorOf) => {
+    const logged: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const warn = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const request = new Request(`http://gateway.test${path}`, { method: "POST", headers: { authorization: "Bearer test-key-1", ...headers }, body });
+    const response = await app.fetch(request, broken);
+    log.mockRestore();
+    warn.mockRestore();
+    expect([503, 529]).toContain(response.status);
+    expect(response.headers.get("retry-after")).toBe("1");
+    const error = errorOf(await response.json());
+    expect(error.message).toMatch(/session could not be reached/);
+    const line = logged.map((entry) => JSON.parse(entry)).find((entry) => entry.route === `POST ${path}`);
+    expect(line).toMatchObject({ status: response.status, error: "service_unavailable" });
+    expect(logged.join("\n")).toMatch(/reset because its code was updated/);
   });
 });

@@ -4,6 +4,7 @@
  * named in a header, so the Worker does not parse a multi-megabyte history twice.
  */
 import type { Context } from "hono";
+import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { internalHeaders, isWebSocketUpgrade } from "../../session/session-durable-object";
 import { sessionObjectName } from "../../session/session-identity";
@@ -32,7 +33,6 @@ export async function forwardToSession(
   // The session writes this request's log line (it sees the turn to its end), unless the caller
   // translates the answer and logs it itself.
   if (options.keepLog) headers.set(internalHeaders.logOwner, "caller");
-  else log.delegate();
   const isUpgrade = isWebSocketUpgrade(context.req.raw);
   // On anything but a GET, `Upgrade` means nothing (RFC 6455 §4.1), and the runtime would turn
   // a request that carries it into a socket handshake.
@@ -45,5 +45,19 @@ export async function forwardToSession(
     headers.delete("content-length");
     headers.delete("content-encoding");
   }
-  return stub.fetch("https://session.turnpike/turn", { method: isUpgrade ? "GET" : "POST", headers, body: isUpgrade ? null : body });
+  let response: Response;
+  try {
+    response = await stub.fetch("https://session.turnpike/turn", { method: isUpgrade ? "GET" : "POST", headers, body: isUpgrade ? null : body });
+  } catch (cause) {
+    // The object was reset (a deploy), overloaded, or its machine went away: nothing of the turn
+    // ran. The request's own log line says so, and the client is told to retry.
+    throw new GatewayError("service_unavailable", "The session could not be reached just now; retry the request.", {
+      code: "session_unavailable",
+      retryable: true,
+      headers: new Headers({ "retry-after": "1" }),
+      cause,
+    });
+  }
+  if (!options.keepLog) log.delegate();
+  return response;
 }
