@@ -1,5 +1,5 @@
 /**
- * The gateway's request path, in order: request log → configuration → health → auth → the
+ * The gateway's request path, in order: internal headers dropped → request log → configuration → health → auth → the
  * inbound protocol's routes. Every error, wherever thrown, is rendered once in `onError`, in
  * the shape of the protocol the client speaks.
  */
@@ -14,10 +14,12 @@ import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
 import { gatewayAuth } from "./middleware/gateway-auth";
 import { requestLog } from "./middleware/request-log";
+import { stripInternalHeaders } from "./middleware/strip-internal-headers";
 import { accountServices } from "./accounts/account-services";
 
 export const app = new Hono<GatewayEnv>();
 
+app.use("*", stripInternalHeaders());
 app.use("*", requestLog());
 app.use("*", configuration());
 app.get("/health", (context) => {

@@ -22,6 +22,9 @@ import { Session, type StartedTurn } from "./session";
 import { SessionStore } from "./session-store";
 import { TurnLock } from "./turn-lock";
 
+/** Every header the gateway's parts pass between them starts so; clients' are dropped at the edge. */
+export const internalHeaderPrefix = "x-turnpike-";
+
 /** Internal headers the Worker sets when it hands a request to the session. */
 export const internalHeaders = {
   requestId: "x-turnpike-request-id",

@@ -124,3 +124,22 @@ describe("a session object that cannot be reached (reset, overloaded)", () => {
     expect(logged.join("\n")).toMatch(/reset because its code was updated/);
   });
 });
+
+describe("the gateway's internal headers from a client", () => {
+  it("cannot silence the request's log line or choose its request id", async () => {
+    const logged: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const response = await worker.fetch("http://gateway.test/v1/responses", {
+      method: "POST",
+      headers: { authorization: "Bearer test-key-1", "session-id": "spoofed-headers", "x-turnpike-log-owner": "caller", "x-turnpike-request-id": "chosen-by-client", "x-turnpike-route": "GET /nowhere" },
+      body: JSON.stringify({ model: "gpt-5.5", input: "spoof" }),
+    });
+    expect(response.status).toBe(200);
+    await response.text();
+    await vi.waitFor(() => expect(logged.some((line) => line.includes('"route":"POST /v1/responses"'))).toBe(true));
+    log.mockRestore();
+    expect(response.headers.get("x-turnpike-request-id")).not.toBe("chosen-by-client");
+    expect(logged.join("\n")).not.toContain("chosen-by-client");
+    expect(logged.join("\n")).not.toContain("/nowhere");
+  });
+});
