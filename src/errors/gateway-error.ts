@@ -55,6 +55,8 @@ export interface GatewayErrorOptions {
   upstreamStatus?: number;
   /** Response headers worth passing back (Retry-After, rate-limit headers). Never secrets. */
   headers?: Headers;
+  /** What the operator needs to know (which account, what the upstream said), for the log only: never sent to a client. */
+  detail?: string;
   cause?: unknown;
 }
 
@@ -67,6 +69,7 @@ export class GatewayError extends Error {
   readonly retryable: boolean;
   readonly upstreamStatus: number | undefined;
   readonly headers: Headers;
+  readonly detail: string | undefined;
 
   constructor(kind: GatewayErrorKind, message: string, options: GatewayErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -79,7 +82,16 @@ export class GatewayError extends Error {
     this.retryable = options.retryable ?? (this.status >= 500 || this.status === 429);
     this.upstreamStatus = options.upstreamStatus;
     this.headers = options.headers ?? new Headers();
+    this.detail = options.detail;
   }
+}
+
+/**
+ * The message a client may read. A configuration problem names variables, secrets and accounts:
+ * the operator's business, told in the log (and `/health?verbose`), never to a caller.
+ */
+export function publicMessage(error: GatewayError): string {
+  return error.kind === "configuration" ? "The gateway is misconfigured; its operator can read why in the log." : error.message;
 }
 
 /** Anything thrown, as a GatewayError; unknown errors become `internal` without leaking their text. */

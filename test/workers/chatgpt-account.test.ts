@@ -272,7 +272,9 @@ describe("chatGptCredentials (the Worker side)", () => {
     const failure = await rejection(transient.rejected(seeded.bearer));
     expect(failure).toBeInstanceOf(GatewayError);
     expect(failure).toMatchObject({ kind: "upstream_unreachable", retryable: true, status: 502 });
-    expect((failure as Error).message).toBe("The ChatGPT account 'worker-acct-3' has no usable token right now: The ChatGPT token service answered HTTP 502.");
+    // The client hears no account name and nothing the token service said; the operator's log does.
+    expect((failure as Error).message).toBe("An upstream ChatGPT account has no usable token right now.");
+    expect((failure as GatewayError).detail).toBe("ChatGPT account 'worker-acct-3': The ChatGPT token service answered HTTP 502.");
     expect(JSON.stringify(failure)).not.toContain(seeded.bearer);
   });
 });

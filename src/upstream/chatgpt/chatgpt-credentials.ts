@@ -131,5 +131,10 @@ function fromObjectError(error: unknown, accountId: string): GatewayError {
 }
 
 function unavailable(message: string, retryable: boolean, accountId: string, cause?: unknown): GatewayError {
-  return new GatewayError("upstream_unreachable", `The ChatGPT account '${accountId}' has no usable token right now: ${message}`, { retryable, cause });
+  // Clients never learn account names or what the token service said; the operator's log does.
+  return new GatewayError("upstream_unreachable", "An upstream ChatGPT account has no usable token right now.", {
+    retryable,
+    cause,
+    detail: `ChatGPT account '${accountId}': ${message}`,
+  });
 }
