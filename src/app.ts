@@ -4,7 +4,7 @@
  * the shape of the protocol the client speaks.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { loadConfiguration } from "./configuration/configuration";
+import { loadConfiguration, type Configuration } from "./configuration/configuration";
 import { GatewayError, toGatewayError } from "./errors/gateway-error";
 import { anthropicErrorResponse } from "./errors/render-anthropic-error";
 import { openAiErrorResponse } from "./errors/render-openai-error";
@@ -12,7 +12,7 @@ import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-rout
 import { adminRoutes } from "./inbound/admin/admin-routes";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
-import { gatewayAuth } from "./middleware/gateway-auth";
+import { gatewayAuth, keysMatch, presentedKey } from "./middleware/gateway-auth";
 import { requestLog } from "./middleware/request-log";
 import { stripInternalHeaders } from "./middleware/strip-internal-headers";
 import { accountServices } from "./accounts/account-services";
@@ -53,6 +53,9 @@ function renderError(context: Context<GatewayEnv>, error: GatewayError): Respons
   }
   if (error.kind === "internal") {
     console.error(JSON.stringify({ level: "error", request_id: log?.requestId, message: "unhandled error", error: describe(error.cause) }));
+  } else if (error.kind === "configuration" && error.detail === undefined) {
+    // (Problems found loading the configuration were logged once, when it was loaded.)
+    console.error(JSON.stringify({ level: "error", request_id: log?.requestId, message: error.message }));
   } else if (error.kind === "service_unavailable") {
     console.error(JSON.stringify({ level: "warn", request_id: log?.requestId, message: error.message, error: describe(error.cause) }));
   }
@@ -62,6 +65,17 @@ function renderError(context: Context<GatewayEnv>, error: GatewayError): Respons
   return openAiErrorResponse(error);
 }
 
+/**
+ * `GET /health?verbose` with the admin key: what is wrong with the configuration. The key is read
+ * straight from the environment, as the configuration that would hold it failed to load.
+ */
+async function isVerboseHealthCheck(context: Context<GatewayEnv>): Promise<boolean> {
+  const adminKey = (context.env as Record<string, unknown> | undefined)?.ADMIN_KEY;
+  if (context.req.path !== "/health" || context.req.query("verbose") === undefined) return false;
+  if (typeof adminKey !== "string" || !adminKey.trim()) return false;
+  return keysMatch(presentedKey(context.req.raw.headers) ?? "", adminKey.trim());
+}
+
 /** An error's name and message for the log; upstream secrets never reach error objects. */
 function describe(cause: unknown): string {
   return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
@@ -69,7 +83,15 @@ function describe(cause: unknown): string {
 
 function configuration(): MiddlewareHandler<GatewayEnv> {
   return async function configurationMiddleware(context, next) {
-    const loaded = loadConfiguration(context.env ?? {});
+    let loaded: Configuration;
+    try {
+      loaded = loadConfiguration(context.env ?? {});
+    } catch (error) {
+      if (error instanceof GatewayError && (await isVerboseHealthCheck(context))) {
+        return context.json({ status: "misconfigured", problem: error.detail ?? error.message }, 500);
+      }
+      throw error;
+    }
     context.set("configuration", loaded);
     context.set("services", accountServices(loaded, (context.env ?? {}) as Record<string, unknown>));
     await next();

@@ -64,7 +64,11 @@ export async function withFailover<Result>(options: FailoverOptions<Result>): Pr
       return { result, candidate };
     } catch (caught) {
       const error = toGatewayError(caught);
-      tried.push(`${candidate.account.id}:${error.status}`);
+      tried.push(`${candidate.account.id}:${error.upstreamStatus ?? error.status}`);
+      if (error.detail) {
+        // What the client is not told (which account, what the provider said) the operator reads here.
+        console.error(JSON.stringify({ level: "warn", request_id: log.requestId, message: error.message, account: candidate.account.id, detail: error.detail }));
+      }
       log.extra.accounts_tried = tried.join(",");
       if (!shouldFailOver(error)) throw error;
       await cooldowns.report(candidate.account.id, model, Date.now() + cooldownMs(error, configuration), cooldownReason(error));
@@ -116,7 +120,7 @@ function byPriorityThenWeight(candidates: Candidate[]): Candidate[] {
 
 export function shouldFailOver(error: GatewayError): boolean {
   if (error.kind === "upstream_unreachable" || error.kind === "upstream_disconnected" || error.kind === "upstream_idle_timeout") return true;
-  return error.status >= 500 || error.status === 429 || error.status === 401 || error.status === 403;
+  return error.status >= 500 || error.status === 429 || refusedCredential(error);
 }
 
 function cooldownMs(error: GatewayError, configuration: Configuration): number {
@@ -127,14 +131,20 @@ function cooldownMs(error: GatewayError, configuration: Configuration): number {
     const seconds = Number(error.headers.get("retry-after") ?? error.headers.get("x-codex-primary-reset-after-seconds") ?? Number.NaN);
     return Math.min(maxCooldownMs, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : defaultCooldownMs);
   }
-  if (error.status === 401 || error.status === 403) return Math.min(maxCooldownMs, authCooldownMs);
+  if (refusedCredential(error)) return Math.min(maxCooldownMs, authCooldownMs);
   return Math.min(maxCooldownMs, defaultCooldownMs);
 }
 
 function cooldownReason(error: GatewayError): string {
   if (error.status === 429) return "rate_limited";
-  if (error.status === 401 || error.status === 403) return "unauthorized";
+  if (refusedCredential(error)) return "unauthorized";
   return error.code ?? error.kind;
+}
+
+/** The upstream refused the account's credential (its 401/403 reaches clients as a 502). */
+function refusedCredential(error: GatewayError): boolean {
+  const status = error.upstreamStatus ?? error.status;
+  return status === 401 || status === 403;
 }
 
 function isRateLimit(cooldowns: CooldownBook, candidate: Candidate, model: string, now: number): boolean {

@@ -1,7 +1,8 @@
 /**
  * Configuration from Worker vars and secrets (locally `.dev.vars`), validated once per
- * environment object with zod. An invalid value fails every request with a 500 that names the
- * variable and the problem, never the value (a secret may sit in the wrong variable).
+ * environment object with zod. An invalid value fails every request with a generic 500: what is
+ * wrong (the variable and the problem, never the value — a secret may sit in the wrong variable)
+ * goes to the log and to `GET /health?verbose` with the admin key, not to whoever calls.
  */
 import { z } from "zod";
 import { matchesPattern, parseAccounts, type Account, type AccountKind } from "../accounts/accounts-configuration";
@@ -210,8 +211,9 @@ export function loadConfiguration(environment: object): Configuration {
       entry = parseConfiguration(environment as Record<string, unknown>);
       announce(entry);
     } catch (error) {
-      entry = error instanceof GatewayError ? error : new GatewayError("configuration", "Gateway configuration is invalid.");
-      console.error(JSON.stringify({ level: "error", message: entry.message }));
+      const problem = error instanceof GatewayError ? error.message : "Gateway configuration is invalid.";
+      entry = new GatewayError("configuration", "The gateway is misconfigured; its operator can read why in the log.", { detail: problem });
+      console.error(JSON.stringify({ level: "error", message: problem }));
     }
     cache.set(environment, entry);
   }

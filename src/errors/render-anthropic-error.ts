@@ -3,7 +3,7 @@
  * status and error type Anthropic clients act on: 429 `rate_limit_error` (with `retry-after`),
  * 529 `overloaded_error` (clients back off and retry), `authentication_error`, …
  */
-import type { GatewayError } from "./gateway-error";
+import { publicMessage, type GatewayError } from "./gateway-error";
 
 const overloadedCodes = new Set(["server_is_overloaded", "slow_down"]);
 
@@ -39,7 +39,7 @@ export function anthropicErrorStatus(error: GatewayError): number {
 }
 
 export function anthropicErrorBody(error: GatewayError): { type: "error"; error: { type: string; message: string } } {
-  return { type: "error", error: { type: anthropicErrorType(error), message: error.message } };
+  return { type: "error", error: { type: anthropicErrorType(error), message: publicMessage(error) } };
 }
 
 export function anthropicErrorResponse(error: GatewayError, requestId?: string): Response {

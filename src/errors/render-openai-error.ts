@@ -2,7 +2,7 @@
  * GatewayError in the OpenAI shapes: the HTTP error body `{"error": {message, type, param, code}}`
  * and, once a stream has started, the in-band terminal `response.failed` event (protocol notes §1).
  */
-import type { GatewayError, GatewayErrorKind } from "./gateway-error";
+import { publicMessage, type GatewayError, type GatewayErrorKind } from "./gateway-error";
 
 const openAiType: Record<GatewayErrorKind, string> = {
   invalid_request: "invalid_request_error",
@@ -48,7 +48,7 @@ export function openAiErrorCode(error: GatewayError): string | null {
 export function openAiErrorBody(error: GatewayError): { error: Record<string, unknown> } {
   return {
     error: {
-      message: error.message,
+      message: publicMessage(error),
       type: error.type ?? openAiType[error.kind],
       param: error.param,
       code: openAiErrorCode(error),
@@ -81,7 +81,7 @@ export function responseFailedEvent(error: GatewayError, context: FailedResponse
       status: "failed",
       model: context.model ?? null,
       output: [],
-      error: { code: openAiErrorCode(error) ?? "server_error", message: error.message },
+      error: { code: openAiErrorCode(error) ?? "server_error", message: publicMessage(error) },
       incomplete_details: null,
       usage: null,
     },

@@ -51,6 +51,12 @@ export function gatewayAuth(): MiddlewareHandler<GatewayEnv> {
   };
 }
 
+/** Two keys compared as SHA-256 digests in constant time. */
+export async function keysMatch(presented: string, expected: string): Promise<boolean> {
+  const [actual, wanted] = await Promise.all([digest(presented), digest(expected)]);
+  return crypto.subtle.timingSafeEqual(actual, wanted);
+}
+
 function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -5,6 +5,8 @@
  * through byte for byte and most events are never re-serialised; `payload` is parsed on demand
  * (terminal events, output items) and cached on the event.
  */
+import { redact } from "../shared/redact";
+
 export interface ResponsesEvent {
   type: string;
   data: string;
@@ -57,6 +59,12 @@ export function eventFromData(data: string, fallbackType: string): ResponsesEven
 
 export function eventFromPayload(payload: ResponsesEventPayload & { type: string }): ResponsesEvent {
   return { type: payload.type, data: JSON.stringify(payload), payload };
+}
+
+/** The event with every secret taken out of its text (and its parsed form dropped, to be re-read). */
+export function redactedEvent(event: ResponsesEvent, secrets: readonly string[]): ResponsesEvent {
+  const data = redact(event.data, secrets);
+  return data === event.data ? event : { type: event.type, data };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,14 +5,16 @@
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { EventBatch, EventReader } from "./event-reader";
-import { eventFromData } from "./responses-event";
+import { failureEventTypes } from "../shared/redact";
+import { eventFromData, redactedEvent } from "./responses-event";
 
-export function readResponsesEvents(body: ReadableStream<Uint8Array>): EventReader {
+/** `secrets`: the upstream's credentials, redacted from what it says about failures. */
+export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: readonly string[] = []): EventReader {
   const bytes = body.getReader();
   const decoder = new TextDecoder();
   let batch: EventBatch = [];
   let finished = false;
-  const parser = createParser({ onEvent: (message) => nameEvent(message, batch) });
+  const parser = createParser({ onEvent: (message) => nameEvent(message, batch, secrets) });
   const takeBatch = (): ReadableStreamReadResult<EventBatch> => {
     const value = batch;
     batch = [];
@@ -43,12 +45,13 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>): EventRead
   };
 }
 
-function nameEvent(message: EventSourceMessage, batch: EventBatch): void {
+function nameEvent(message: EventSourceMessage, batch: EventBatch, secrets: readonly string[]): void {
   // Some backends end with the Chat Completions sentinel; it carries nothing.
   if (message.data === "[DONE]") return;
   // The JSON's own `type` decides, not the `event:` line: some backends label every event
   // `event: message`, and trusting the label would miss their terminal event. The type is read
   // from the text's start (providers write it first), so this costs no parse; the label is only
   // the fallback for data without a type.
-  batch.push(eventFromData(message.data, message.event ?? "message"));
+  const event = eventFromData(message.data, message.event ?? "message");
+  batch.push(secrets.length > 0 && failureEventTypes.has(event.type) ? redactedEvent(event, secrets) : event);
 }

@@ -50,7 +50,7 @@ export async function openResponsesStream(
   const contentType = response.headers.get("content-type") ?? "";
   const events = contentType.includes("application/json")
     ? eventsFromResponseObject(await response.json())
-    : readResponsesEvents(response.body);
+    : readResponsesEvents(response.body, upstream.secrets);
   return { status: response.status, events, headers };
 }
 

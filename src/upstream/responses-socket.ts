@@ -7,8 +7,9 @@
  * life (messages, error frames, close) into one event stream per response.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventFromData, terminalEventTypes } from "../streams/responses-event";
+import { eventFromData, redactedEvent, terminalEventTypes } from "../streams/responses-event";
 import type { EventBatch, EventReader } from "../streams/event-reader";
+import { failureEventTypes } from "../shared/redact";
 import { errorFromUpstreamResponse } from "./upstream-error";
 
 /** What the session needs from an upstream connection, real or mock. */
@@ -56,7 +57,7 @@ export async function openResponsesSocket(target: SocketTarget): Promise<Respons
     throw await errorFromUpstreamResponse(response, target.secrets);
   }
   socket.accept();
-  return new NativeResponsesSocket(socket, response.headers);
+  return new NativeResponsesSocket(socket, response.headers, target.secrets);
 }
 
 class NativeResponsesSocket implements ResponsesSocket {
@@ -67,6 +68,7 @@ class NativeResponsesSocket implements ResponsesSocket {
   constructor(
     private readonly socket: WebSocket,
     readonly upgradeHeaders: Headers,
+    private readonly secrets: readonly string[],
   ) {
     socket.addEventListener("message", (message) => this.#onMessage(message.data));
     socket.addEventListener("close", (event) => this.#onGone(`closed (${event.code}${event.reason ? `: ${event.reason}` : ""})`));
@@ -111,7 +113,8 @@ class NativeResponsesSocket implements ResponsesSocket {
     const controller = this.#current;
     if (!controller || typeof data !== "string") return;
     // The type comes from the JSON (frames have no `event:` line).
-    const event = eventFromData(data, "unknown");
+    const read = eventFromData(data, "unknown");
+    const event = failureEventTypes.has(read.type) ? redactedEvent(read, this.secrets) : read;
     controller.enqueue([event]);
     if (terminalEventTypes.has(event.type) || event.type === "error") {
       this.#current = undefined;

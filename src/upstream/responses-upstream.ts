@@ -83,7 +83,7 @@ export class HttpResponsesUpstream implements ResponsesUpstream {
     try {
       return await this.#openSocket(forwarded, credential, timeoutMs);
     } catch (error) {
-      if (!(error instanceof GatewayError) || error.status !== 401 || !this.credentials.rejected || !credential.bearer) throw error;
+      if (!(error instanceof GatewayError) || error.upstreamStatus !== 401 || !this.credentials.rejected || !credential.bearer) throw error;
       return this.#openSocket(forwarded, await this.credentials.rejected(credential.bearer), timeoutMs);
     }
   }

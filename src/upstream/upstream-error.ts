@@ -5,6 +5,7 @@
  * `resets_in_seconds` / `resets_at` into a `Retry-After` when the header is missing.
  */
 import { GatewayError } from "../errors/gateway-error";
+import { redact } from "../shared/redact";
 import { isRecord } from "../streams/responses-event";
 import { pickReturnedResponseHeaders } from "./upstream-headers";
 
@@ -19,6 +20,18 @@ export async function errorFromUpstreamResponse(response: Response, secrets: rea
     if (seconds !== undefined && seconds > 0) headers.set("retry-after", String(Math.ceil(seconds)));
   }
   const message = redact(fields.message ?? defaultMessage(response.status), secrets);
+  if (response.status === 401 || response.status === 403) {
+    // The upstream refused the gateway's own credential. Passed through, it would read as the
+    // client's key being wrong (`invalid_api_key`) and could carry the provider's masked form of
+    // the upstream key: the client hears that the gateway's upstream failed, the operator's log
+    // gets what the provider said.
+    return new GatewayError("upstream_error", `The gateway's upstream credential was refused (HTTP ${response.status}); the operator must renew it.`, {
+      status: 502,
+      upstreamStatus: response.status,
+      code: "upstream_authentication_failed",
+      detail: message,
+    });
+  }
   return new GatewayError(response.status === 429 ? "rate_limited" : "upstream_error", message, {
     status: response.status,
     upstreamStatus: response.status,
@@ -87,12 +100,6 @@ function defaultMessage(status: number): string {
   return `The upstream answered HTTP ${status}`;
 }
 
-/** Providers sometimes echo a credential in an error message; it must not reach the client. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) if (secret.length >= 8) result = result.split(secret).join("[redacted]");
-  return result;
-}
 
 async function readBounded(response: Response): Promise<string> {
   if (!response.body) return "";

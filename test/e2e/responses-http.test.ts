@@ -236,11 +236,15 @@ describe("bad input and auth", () => {
     expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
   });
 
-  it("never shows the upstream key, even when the upstream echoes it", async () => {
+  it("an upstream that refuses the gateway's credential is a 502 that blames no client key and shows no masked key", async () => {
     const response = await post(JSON.stringify({ model: "fake:unauthorized", input: "x" }));
     const text = await response.text();
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(502);
+    expect(JSON.parse(text).error).toMatchObject({ type: "server_error", code: "upstream_authentication_failed" });
     expect(text).not.toContain(upstreamKey);
+    // The provider's message names a masked key ("sk-fake***"): it reaches the log, not the client.
+    expect(text).not.toContain("sk-fake");
+    expect(text).not.toContain("invalid_api_key");
   });
 });
 

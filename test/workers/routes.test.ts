@@ -148,17 +148,27 @@ describe("configuration errors", () => {
     [{ WEBSOCKET_KEEPALIVE: "maybe" }, /WEBSOCKET_KEEPALIVE must be .on. or .off./],
     [{ STREAM_IDLE_TIMEOUT_MS: "-5" }, /STREAM_IDLE_TIMEOUT_MS must be greater than zero/],
     [{ UPSTREAM_URL: "https://chatgpt.com/backend-api/codex", UPSTREAM_KIND: "chatgpt" }, /UPSTREAM_ACCOUNT_ID is required/],
-  ])("%o → every request is a 500 naming the variable", async (variables, message) => {
-    const env = { ...variables, UPSTREAM_API_KEY: "sk-secret-value-never-shown" };
-    const error = vi.spyOn(console, "error").mockImplementation(() => {});
-    for (const path of ["/health", "/v1/responses"]) {
+  ])("%o → every request is a generic 500; the log and /health?verbose with the admin key name the variable", async (variables, message) => {
+    const env = { ...variables, UPSTREAM_API_KEY: "sk-secret-value-never-shown", ADMIN_KEY: "admin-key-for-health" };
+    const logged: string[] = [];
+    const error = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const texts: string[] = [];
+    for (const path of ["/health", "/v1/responses", "/health?verbose"]) {
       const response = await app.fetch(new Request(`http://gateway.test${path}`, create({ model: "m" })), env);
       expect(response.status).toBe(500);
       const text = await response.text();
-      expect(JSON.parse(text).error.message).toMatch(message);
+      expect(JSON.parse(text).error.message).toBe("The gateway is misconfigured; its operator can read why in the log.");
+      texts.push(text);
+    }
+    const verbose = await app.fetch(new Request("http://gateway.test/health?verbose", { headers: { authorization: "Bearer admin-key-for-health" } }), env);
+    expect(verbose.status).toBe(500);
+    const detail = await verbose.text();
+    expect(JSON.parse(detail).problem).toMatch(message);
+    expect(logged.join("\n")).toMatch(message);
+    // Never the invalid value itself (it could be a misplaced secret), nor any secret.
+    const url = (variables as { UPSTREAM_URL?: string }).UPSTREAM_URL;
+    for (const text of [...texts, detail, ...logged]) {
       expect(text).not.toContain("sk-secret-value-never-shown");
-      // The invalid value itself is not echoed either (it could be a misplaced secret).
-      const url = (variables as { UPSTREAM_URL?: string }).UPSTREAM_URL;
       if (url) expect(text).not.toContain(url);
     }
     error.mockRestore();
@@ -192,5 +202,49 @@ describe("the chatgpt upstream kind", () => {
     expect(upstream.headers.get("cookie")).toBeNull();
     expect(await upstream.json()).toMatchObject({ store: false, stream: true });
     fetchSpy.mockRestore();
+  });
+});
+
+describe("what the upstream says about failures", () => {
+  const upstreamKey = "sk-live-upstream-secret-123456";
+  const env = { ...environment, UPSTREAM_URL: "https://provider.example/v1", UPSTREAM_API_KEY: upstreamKey };
+  const sse = (...events: Record<string, unknown>[]) =>
+    new Response(events.map((event) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`).join(""), { headers: { "content-type": "text/event-stream" } });
+
+  it("an in-stream error that echoes the upstream key reaches the client redacted", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      sse(
+        { type: "response.created", sequence_number: 0, response: { id: "resp_r", status: "in_progress", output: [] } },
+        { type: "error", sequence_number: 1, code: "server_error", message: `bad key ${upstreamKey} used` },
+      ),
+    );
+    const streamed = await (await call("/v1/responses", create({ model: "gpt-5.5", input: "x", stream: true }), env)).text();
+    const failedUpstream = vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      sse({ type: "response.failed", sequence_number: 0, response: { id: "resp_f", status: "failed", output: [], error: { code: "server_error", message: `key ${upstreamKey}` } } }),
+    );
+    const passedThrough = await (await call("/v1/responses", create({ model: "gpt-5.5", input: "x", stream: true }), env)).text();
+    fetchSpy.mockRestore();
+    failedUpstream.mockRestore();
+    for (const text of [streamed, passedThrough]) {
+      expect(text).toContain("response.failed");
+      expect(text).not.toContain(upstreamKey);
+      expect(text).toContain("[redacted]");
+    }
+  });
+
+  it("a refused upstream credential: the client gets a 502 naming no account; the operator's log gets the detail", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      Response.json({ error: { message: "Incorrect API key provided: sk-live***3456.", type: "invalid_request_error", code: "invalid_api_key" } }, { status: 401 }),
+    );
+    const logged: string[] = [];
+    const error = vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const response = await call("/v1/responses", create({ model: "gpt-5.5", input: "x" }), env);
+    const text = await response.text();
+    fetchSpy.mockRestore();
+    error.mockRestore();
+    expect(response.status).toBe(502);
+    expect(JSON.parse(text).error).toMatchObject({ code: "upstream_authentication_failed", type: "server_error" });
+    expect(text).not.toMatch(/sk-live|default|invalid_api_key/);
+    expect(logged.join("\n")).toMatch(/"account":"default".*Incorrect API key provided: sk-live\*\*\*3456/);
   });
 });

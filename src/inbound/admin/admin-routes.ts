@@ -7,7 +7,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { presentedKey } from "../../middleware/gateway-auth";
+import { keysMatch, presentedKey } from "../../middleware/gateway-auth";
 import type { ChatGptAccountDurableObject } from "../../upstream/chatgpt/chatgpt-account-durable-object";
 
 export const adminRoutes = new Hono<GatewayEnv>();
@@ -60,10 +60,7 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
   return async function adminAuthMiddleware(context, next) {
     const adminKey = context.get("configuration").adminKey;
     if (!adminKey) throw new GatewayError("not_found", `No route for ${context.req.method} ${new URL(context.req.url).pathname}.`);
-    const presented = presentedKey(context.req.raw.headers) ?? "";
-    const encoder = new TextEncoder();
-    const [expected, actual] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(adminKey)), crypto.subtle.digest("SHA-256", encoder.encode(presented))]);
-    if (!crypto.subtle.timingSafeEqual(expected, actual)) throw new GatewayError("authentication", "Invalid admin key.");
+    if (!(await keysMatch(presentedKey(context.req.raw.headers) ?? "", adminKey))) throw new GatewayError("authentication", "Invalid admin key.");
     await next();
   };
 }
