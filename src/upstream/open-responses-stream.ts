@@ -10,6 +10,10 @@ import { readResponsesEvents } from "../streams/sse-reader";
 import type { ResponsesUpstream, UpstreamCall } from "./responses-upstream";
 import { errorFromUpstreamResponse } from "./upstream-error";
 import { pickReturnedResponseHeaders } from "./upstream-headers";
+import { readUpstreamJson } from "./read-upstream-json";
+
+/** A whole response object (output, echoed tools and instructions) is well under this. */
+const maxResponseObjectBytes = 64 * 1024 * 1024;
 
 export interface UpstreamStream {
   status: number;
@@ -49,7 +53,7 @@ export async function openResponsesStream(
   if (!response.body) throw new GatewayError("upstream_disconnected", "The upstream answered without a body.");
   const contentType = response.headers.get("content-type") ?? "";
   const events = contentType.includes("application/json")
-    ? eventsFromResponseObject(await response.json())
+    ? eventsFromResponseObject(await readUpstreamJson(response, { idleTimeoutMs: options.idleTimeoutMs, maxBytes: maxResponseObjectBytes }))
     : readResponsesEvents(response.body, upstream.secrets);
   return { status: response.status, events, headers };
 }

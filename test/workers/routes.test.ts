@@ -248,3 +248,35 @@ describe("what the upstream says about failures", () => {
     expect(logged.join("\n")).toMatch(/"account":"default".*Incorrect API key provided: sk-live\*\*\*3456/);
   });
 });
+
+describe("an upstream's JSON answer", () => {
+  const env = { ...environment, UPSTREAM_URL: "https://provider.example/v1", UPSTREAM_API_KEY: "sk-json-test-key-123", STREAM_IDLE_TIMEOUT_MS: "200" };
+  const stalled = (first: string) =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(first));
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  const invalid = () => new Response("<html>oops</html>", { headers: { "content-type": "application/json" } });
+
+  it.each([
+    ["/v1/responses/compact", { model: "gpt-5.5", input: [] }],
+    ["/v1/responses", { model: "gpt-5.5", input: "x", stream: false }],
+    ["/v1/responses", { model: "gpt-5.5", input: "x", stream: true }],
+  ])("%s %o: invalid JSON → 502, a stalled body → 504 within the idle limit", async (path, body) => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => invalid());
+    const bad = await call(path, create(body), env);
+    expect(bad.status).toBe(502);
+    expect((await readJson(bad)).error.type).toBe("server_error");
+    fetchSpy.mockImplementation(async () => stalled('{"output":['));
+    const started = Date.now();
+    const slow = await call(path, create(body), env);
+    fetchSpy.mockRestore();
+    expect(slow.status).toBe(504);
+    expect((await readJson(slow)).error.code).toBe("upstream_idle_timeout");
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

@@ -11,6 +11,8 @@ import { withFailover } from "../../accounts/failover";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../../upstream/upstream-headers";
 import { readJsonBody } from "../read-json-body";
+import { readUpstreamJson } from "../../upstream/read-upstream-json";
+import { isRecord } from "../../streams/responses-event";
 import { sessionIdFromBody, sessionIdFromHeaders } from "../../session/session-identity";
 import { parseCreateResponseRequest } from "./create-response-request";
 import { forwardToSession, sessionNamespace } from "./session-routing";
@@ -60,7 +62,7 @@ async function compactResponse(context: Context<GatewayEnv>): Promise<Response> 
   const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const model = parseCreateResponseRequest(body).model;
   log.model = model;
-  const { result: response } = await withFailover({
+  const { result: answer } = await withFailover({
     configuration,
     cooldowns: services.cooldowns,
     model,
@@ -75,12 +77,13 @@ async function compactResponse(context: Context<GatewayEnv>): Promise<Response> 
       });
       log.upstreamStatus = response.status;
       if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
-      return response;
+      // Read whole, within the idle limit: a stalled or broken answer still fails over.
+      const json = await readUpstreamJson(response, { idleTimeoutMs: configuration.streamIdleTimeoutMs, maxBytes: configuration.maxBodyBytes });
+      return { json, headers: response.headers };
     },
   });
-  return new Response(response.body, {
-    status: response.status,
-    headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })),
+  return new Response(JSON.stringify(answer.json), {
+    headers: pickReturnedResponseHeaders(answer.headers, new Headers({ "content-type": "application/json" })),
   });
 }
 
@@ -104,14 +107,12 @@ async function listModels(context: Context<GatewayEnv>): Promise<Response> {
     });
     context.get("log").upstreamStatus = response.status;
     if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
+    const listed = await readUpstreamJson(response, { idleTimeoutMs: context.get("configuration").streamIdleTimeoutMs, maxBytes: 8 * 1024 * 1024 });
     if (names.size === 0) {
-      return new Response(response.body, {
-        status: response.status,
-        headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })),
-      });
+      return new Response(JSON.stringify(listed), { headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })) });
     }
-    const listed = (await response.json().catch(() => ({}))) as { data?: { id?: unknown }[] };
-    for (const model of listed.data ?? []) if (typeof model.id === "string") names.add(model.id);
+    const data = isRecord(listed) && Array.isArray(listed.data) ? listed.data : [];
+    for (const model of data) if (isRecord(model) && typeof model.id === "string") names.add(model.id);
   }
   return context.json({ object: "list", data: [...names].map((id) => ({ id, object: "model", created: 0, owned_by: "turnpike" })) });
 }
