@@ -95,6 +95,21 @@ describe("stop sequences, done by the gateway", () => {
   });
 });
 
+describe("max_tokens under the Responses floor (Claude Code probes with 1)", () => {
+  it("asks the upstream for 16 and cuts the text to the client's limit, streaming or not", async () => {
+    const request = { model: "claude-opus-4-8", max_tokens: 2, messages: [{ role: "user" as const, content: "probe" }] };
+    const streamed = await client.messages.stream(request).finalMessage();
+    expect(lastResponsesRequest().body.max_output_tokens).toBe(16);
+    expect(streamed.content).toEqual([{ type: "text", text: "fake reply" }]);
+    expect(streamed.stop_reason).toBe("max_tokens");
+    // The usage is the upstream's: it generated (and bills) the whole answer.
+    expect(streamed.usage.output_tokens).toBeGreaterThan(0);
+    const plain = await client.messages.create({ ...request, max_tokens: 1 });
+    expect(plain.content).toEqual([{ type: "text", text: "fake" }]);
+    expect(plain.stop_reason).toBe("max_tokens");
+  });
+});
+
 describe("errors in Anthropic's shapes", () => {
   it("429 → rate_limit_error with retry-after", async () => {
     const error = await client.messages.create({ model: "fake:rate-limited", max_tokens: 10, messages: [{ role: "user", content: "x" }] }).catch((caught) => caught);

@@ -11,7 +11,7 @@
  *   become reasoning items again; foreign signatures (another provider's) cannot be replayed.
  * - `thinking` / `output_config.effort` → `reasoning.effort` (see `reasoningEffort`).
  * - `stop_sequences` has no Responses equivalent: the gateway cuts the output itself
- *   (`streams/stop-sequences.ts`), so nothing is sent upstream for it.
+ *   (`streams/cut-output.ts`), so nothing is sent upstream for it.
  */
 import { mapModel } from "../../configuration/configuration";
 import { GatewayError } from "../../errors/gateway-error";
@@ -26,7 +26,12 @@ export interface ConvertedRequest {
   sessionId: string | undefined;
   /** Things accepted but not carried (e.g. a foreign thinking signature), for the log. */
   notes: string[];
+  /** The client's `max_tokens` when under the upstream's floor: the gateway cuts the text there. */
+  maxTextDeltas: number | undefined;
 }
+
+/** The Responses API refuses `max_output_tokens` under 16 (LiteLLM #35061). */
+export const minimumOutputTokens = 16;
 
 type ResponsesItem = Record<string, unknown>;
 
@@ -54,7 +59,8 @@ export function convertMessagesRequest(
   };
   const instructions = systemText(source.system);
   if (instructions) request.instructions = instructions;
-  if (source.max_tokens !== undefined) request.max_output_tokens = source.max_tokens;
+  // Claude Code probes with `max_tokens: 1`: the upstream is asked for its floor, the text cut to the client's limit.
+  if (source.max_tokens !== undefined) request.max_output_tokens = Math.max(minimumOutputTokens, source.max_tokens);
   if (source.temperature !== undefined) request.temperature = source.temperature;
   if (source.top_p !== undefined) request.top_p = source.top_p;
   if (source.tools?.length) request.tools = source.tools.map(convertTool);
@@ -69,7 +75,8 @@ export function convertMessagesRequest(
   // Prompt caching: one stable key per conversation keeps the upstream's cache warm.
   const cacheKey = sessionId ?? (hasCacheHints(source) ? `anthropic-${fingerprint(`${request.model}\n${instructions ?? ""}\n${JSON.stringify(request.tools ?? [])}`)}` : undefined);
   if (cacheKey) request.prompt_cache_key = cacheKey;
-  return { request, sessionId, notes };
+  const maxTextDeltas = source.max_tokens !== undefined && source.max_tokens < minimumOutputTokens ? source.max_tokens : undefined;
+  return { request, sessionId, notes, maxTextDeltas };
 }
 
 /**

@@ -22,7 +22,7 @@ export function responseToAnthropicMessage(response: Record<string, unknown>, op
     // The name the client asked for: clients match it against their own model list.
     model: options.model,
     content: output.flatMap(contentBlocksForItem),
-    // `stop_sequence` is set by the gateway's own stop-sequence cut (streams/stop-sequences.ts).
+    // `stop_sequence` is set by the gateway's own stop-sequence cut (streams/cut-output.ts).
     stop_reason: mapStopReason(response, typeof response.stop_sequence === "string" ? response.stop_sequence : undefined),
     stop_sequence: typeof response.stop_sequence === "string" ? response.stop_sequence : null,
     usage: anthropicUsage(response.usage),

@@ -234,7 +234,7 @@ class ResponsesToAnthropic {
     this.#start(fields);
     this.#close();
     const output = Array.isArray(fields.output) && fields.output.length > 0 ? fields.output : this.#doneItems;
-    // `stop_sequence` is set by the gateway's own stop-sequence cut (streams/stop-sequences.ts).
+    // `stop_sequence` is set by the gateway's own stop-sequence cut (streams/cut-output.ts).
     const stopSequence = typeof fields.stop_sequence === "string" ? fields.stop_sequence : undefined;
     let stopReason = mapStopReason({ ...fields, output }, stopSequence);
     if (stopReason === "end_turn" && this.#refusalSeen) stopReason = "refusal";

@@ -13,7 +13,7 @@ import { encodeWithKeepalive } from "../../streams/keepalive-encoder";
 import type { EventReader } from "../../streams/event-reader";
 import { readResponsesEvents } from "../../streams/sse-reader";
 import { sseHeaders } from "../../streams/sse-writer";
-import { cutAtStopSequences } from "../../streams/stop-sequences";
+import { cutOutput } from "../../streams/cut-output";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { openWithFailover } from "../../accounts/open-with-failover";
 import { errorFromUpstreamResponse } from "../../upstream/upstream-error";
@@ -59,14 +59,14 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
     outcome: log.outcome,
     onSettled: () => log.streamSettled(),
   });
-  const stopSequences = source.stop_sequences ?? [];
-  const events =
-    stopSequences.length > 0
-      ? cutAtStopSequences(supervised, stopSequences, () => {
-          log.outcome.terminalType = "response.completed";
-          log.extra.stop = "stop_sequence";
-        })
-      : supervised;
+  const events = cutOutput(supervised, {
+    stopSequences: source.stop_sequences,
+    maxTextDeltas: converted.maxTextDeltas,
+    onCut: (sequence) => {
+      log.outcome.terminalType = sequence === undefined ? "response.incomplete" : "response.completed";
+      log.extra.cut = sequence === undefined ? "max_tokens" : "stop_sequence";
+    },
+  });
   const headers = new Headers({ "request-id": log.requestId });
   if (typeof log.extra.turn === "string") headers.set("x-turnpike-turn", log.extra.turn);
   if (typeof log.extra.full_reason === "string") headers.set("x-turnpike-full-reason", log.extra.full_reason);

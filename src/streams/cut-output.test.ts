@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { collect, rechunk, recordedStreams, streamOf } from "../../test/workers/support/recorded-streams";
 import { aggregateResponse } from "./aggregate-response";
-import { eventPayload, type ResponsesEvent } from "./responses-event";
+import { eventPayload, terminalEventTypes, type ResponsesEvent } from "./responses-event";
 import type { EventReader } from "./event-reader";
 import { readResponsesEvents } from "./sse-reader";
-import { cutAtStopSequences } from "./stop-sequences";
+import { cutOutput } from "./cut-output";
 import { superviseResponsesEvents } from "./supervise-responses-events";
 
 const fullText =
@@ -12,7 +12,7 @@ const fullText =
 
 function cut(stops: string[], seed: number, onStop?: (sequence: string) => void): EventReader {
   const supervised = superviseResponsesEvents(readResponsesEvents(streamOf(rechunk(recordedStreams.text, seed, 40))), { idleTimeoutMs: 5_000 });
-  return cutAtStopSequences(supervised, stops, onStop);
+  return cutOutput(supervised, { stopSequences: stops, onCut: (sequence) => sequence !== undefined && onStop?.(sequence) });
 }
 
 function text(events: ResponsesEvent[]): string {
@@ -37,6 +37,25 @@ describe("stop sequences", () => {
     const events = (await collect(cut(["Perth"], 7))).flat();
     expect(text(events)).toBe(fullText);
     expect(eventPayload(events.at(-1)!).type).toBe("response.completed");
+  });
+
+  it("the terminal event keeps the upstream's usage", async () => {
+    const events = (await collect(cut(["Melbourne"], 3))).flat();
+    const usage = (eventPayload(events.at(-1)!).response as { usage: { output_tokens: number } }).usage;
+    const upstreamUsage = JSON.parse(recordedStreams.text.trim().split("\n").at(-1)!.slice("data: ".length)).response.usage;
+    expect(upstreamUsage.output_tokens).toBeGreaterThan(0);
+    expect(usage).toEqual(upstreamUsage);
+  });
+
+  it("a limit under the upstream's floor cuts the text after that many deltas, as an incomplete response", async () => {
+    const supervised = superviseResponsesEvents(readResponsesEvents(streamOf(rechunk(recordedStreams.text, 5, 40))), { idleTimeoutMs: 5_000 });
+    const events = (await collect(cutOutput(supervised, { maxTextDeltas: 1 }))).flat();
+    const firstDelta = recordedStreams.text.split("\n").find((line) => line.includes('"response.output_text.delta"'))!;
+    expect(text(events)).toBe(JSON.parse(firstDelta.slice("data: ".length)).delta);
+    const last = eventPayload(events.at(-1)!);
+    expect(last.type).toBe("response.incomplete");
+    expect(last.response).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" } });
+    expect(events.filter((event) => terminalEventTypes.has(event.type))).toHaveLength(1);
   });
 
   it("the non-streaming answer is cut the same way", async () => {
