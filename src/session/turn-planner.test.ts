@@ -48,6 +48,15 @@ describe("HTTP clients resending their whole history (captured Codex requests)",
     expect(planFullHistoryTurn(request, snapshot, 1).mode).toBe("delta");
   });
 
+  it("a web search an Anthropic client carries back (id and query, no sources) still matches", () => {
+    const search = { id: "ws_1", type: "web_search_call", status: "completed", action: { type: "search", query: "webb launch", sources: [{ type: "url", url: "https://nasa.gov" }] } };
+    const snapshot = { ...snapshotAfterFirstToolRequest(), outputItems: [search] };
+    const first = capturedBody("codexToolRequest1");
+    const carried = { type: "web_search_call", id: "ws_1", status: "completed", action: { type: "search", query: "webb launch" } };
+    const request = { ...first, input: [...(first.input as unknown[]), carried, { role: "user", content: "next" }] };
+    expect(planFullHistoryTurn(request, snapshot, 1).mode).toBe("delta");
+  });
+
   it.each([
     ["another connection", (request: Record<string, unknown>) => request, 2, "reconnect"],
     ["a changed field", (request: Record<string, unknown>) => ({ ...request, reasoning: { effort: "high" } }), 1, "fields_changed"],

@@ -199,6 +199,11 @@ function comparableOutputItem(item: unknown): unknown {
       return { type: item.type, call_id: item.call_id, name: item.name, arguments: parsedArguments(item.arguments) };
     case "reasoning":
       return { type: item.type, encrypted_content: item.encrypted_content, id: item.encrypted_content ? undefined : item.id };
+    case "web_search_call": {
+      // An Anthropic client carries back the search's id and query only (not its sources).
+      const action = isRecord(item.action) ? item.action : {};
+      return { type: item.type, id: item.id, query: action.query };
+    }
     default: {
       const { id: _id, status: _status, ...rest } = item;
       return rest;

@@ -4,6 +4,7 @@ import { defaultModelMap } from "../../configuration/configuration";
 import { convertMessagesRequest, reasoningEffort } from "./convert-messages-request";
 import { messagesRequestSchema, type MessagesRequest } from "./messages-api";
 import { encodeThinkingSignature } from "./thinking-signature";
+import { responseToAnthropicMessage } from "./convert-responses-response";
 
 const options = { modelMap: defaultModelMap };
 
@@ -162,6 +163,23 @@ describe("blocks", () => {
     expect(() => convertMessagesRequest(parse({ ...base, messages: [{ role: "user", content: "x" }], ...fields }), options)).toThrowError(
       expect.objectContaining({ status: 400, param }),
     );
+  });
+
+  it("a conversation that used web search continues: the search goes back as the upstream's own item", async () => {
+    const { recordedStreams } = await import("../../../test/workers/support/recorded-streams");
+    const lines = recordedStreams.webSearch.split("\n").filter((line) => line.startsWith("data: "));
+    const completed = JSON.parse(lines.at(-1)!.slice("data: ".length)).response;
+    const assistant = responseToAnthropicMessage(completed, { model: "claude-opus-4-8" });
+    const content = assistant.content as { type: string }[];
+    expect(content.map((block) => block.type)).toContain("web_search_tool_result");
+    const next = convertMessagesRequest(
+      parse({ ...base, messages: [{ role: "user", content: "when did Webb launch?" }, { role: "assistant", content }, { role: "user", content: "and when did it arrive?" }] }),
+      options,
+    ).request;
+    const input = next.input as Item[];
+    const search = completed.output.find((item: { type: string }) => item.type === "web_search_call");
+    expect(input.find((item) => item.type === "web_search_call")).toEqual({ type: "web_search_call", id: search.id, status: "completed", action: { type: "search", query: search.action.query } });
+    expect(input.map((item) => item.type ?? item.role)).toEqual(["message", "web_search_call", "message", "message"]);
   });
 
   it("a known block type with missing fields is the client's mistake, not another block type", () => {

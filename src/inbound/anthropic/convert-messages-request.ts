@@ -169,12 +169,30 @@ function assistantItems(blocks: ContentBlock[], index: number, notes: string[]):
         });
         break;
       }
+      case "server_tool_use":
+        // A web search the gateway reported (convert-responses-response.ts), sent back by the
+        // client: the upstream's own search item again, so the conversation continues.
+        if (record.name !== "web_search") {
+          throw invalid(`${where}: server tool '${String(record.name).slice(0, 60)}' has no equivalent on the Responses upstream.`, where);
+        }
+        flush();
+        items.push({ type: "web_search_call", id: String(record.id), status: "completed", action: { type: "search", query: searchQuery(record.input) } });
+        break;
+      case "web_search_tool_result":
+        // Its results reached the client as the answer's citations; the upstream needs nothing
+        // of it (its search item above stands for the whole search).
+        break;
       default:
         throw invalid(`${where}: content block type '${block.type.slice(0, 60)}' is not supported in assistant messages.`, where);
     }
   });
   flush();
   return items;
+}
+
+function searchQuery(input: unknown): string {
+  const query = typeof input === "object" && input !== null ? (input as Record<string, unknown>).query : undefined;
+  return typeof query === "string" ? query : "";
 }
 
 type ToolResult = { tool_use_id: string; content?: string | ContentBlock[]; is_error?: boolean };
