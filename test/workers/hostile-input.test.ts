@@ -143,3 +143,41 @@ describe("the gateway's internal headers from a client", () => {
     expect(logged.join("\n")).not.toContain("/nowhere");
   });
 });
+
+describe("count_tokens on hostile text", () => {
+  const count = (text: string) =>
+    post("/v1/messages/count_tokens", JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: text }] }), { "content-type": "application/json" });
+
+  // The first count loads the tokenizer's tables (seconds under the test runner's module loader).
+  it("1 MiB of one unbroken run is counted in linear time, and the gateway keeps serving meanwhile", { timeout: 30_000 }, async () => {
+    await count("warm up the tokenizer");
+    const started = Date.now();
+    const counting = count("x".repeat(1024 * 1024));
+    const health = worker.fetch("http://gateway.test/health").then(() => Date.now() - started);
+    const response = await counting;
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(200);
+    // o200k has 8-character tokens of `x`: about 131,072 of them.
+    expect(((await response.json()) as Json).input_tokens).toBeGreaterThan(100_000);
+    expect(elapsed).toBeLessThan(5_000);
+    expect(await health).toBeLessThan(elapsed);
+  });
+
+  it("counting grows linearly: 256 KB of a run takes about 8× what 32 KB takes, not 64×", async () => {
+    const time = async (size: number) => {
+      const started = performance.now();
+      await (await count("y".repeat(size))).json();
+      return performance.now() - started;
+    };
+    await time(32_000);
+    const small = Math.max(await time(32_000), 5);
+    const large = await time(256_000);
+    expect(large / small).toBeLessThan(30);
+  });
+
+  it("past the documented size → 413 in the Anthropic shape", async () => {
+    const response = await count("z ".repeat(4.5 * 1024 * 1024));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as Json)).toMatchObject({ type: "error", error: { type: "request_too_large" } });
+  });
+});
