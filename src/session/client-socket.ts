@@ -20,8 +20,17 @@ interface SocketAttachment {
   headers: [string, string][];
 }
 
-/** Close codes a peer may not send in a close frame (RFC 6455 §7.4.1): never echoed. */
-const reservedCloseCodes = new Set([1005, 1006, 1015]);
+/**
+ * The close frame that answers a client's close (RFC 6455 §5.5.1, §7.4). A valid code is echoed;
+ * a close without a status code (the runtime reports 1005 — also for a 1-byte payload and a
+ * 1005 on the wire, which it does not tell apart) is answered with a plain 1000; a code no peer
+ * may send (999, 1004, 1006 or 1015 on the wire, 5000…) is a protocol error, 1002.
+ */
+export function closeAnswer(code: number): number {
+  if (code === 1005) return 1000;
+  const valid = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return valid ? code : 1002;
+}
 
 export class ClientSockets {
   /** The reader of the turn each socket has in flight, to cancel it when the client leaves. */
@@ -96,13 +105,13 @@ export class ClientSockets {
     this.#inFlight.delete(socket);
     this.#lastRequest.delete(socket);
     this.#sent.delete(socket);
-    // Answer a clean close; Codex drops the socket without one (1006), which needs no answer.
-    if (!reservedCloseCodes.has(code)) {
-      try {
-        socket.close(code, reason);
-      } catch {
-        // Already closed.
-      }
+    // With the hibernation API the runtime does not answer a close frame itself: every one is
+    // answered here, at once, or the client waits for its own timeout and sees 1006.
+    const answer = closeAnswer(code);
+    try {
+      socket.close(answer, answer === code ? reason : "");
+    } catch {
+      // Already gone: Codex drops the socket without a close frame (1006), which needs no answer.
     }
   }
 
