@@ -132,7 +132,7 @@ scenario claude-tool -- bash -c 'claude --tools "$PROXY_URL" "run echo hello-fro
 scenario claude-sonnet-4-5 -- bash -c 'CLAUDE_MODEL=claude-sonnet-4-5 claude "$PROXY_URL" "say hi"'
 scenario claude-auth-token -- bash -c 'CLAUDE_KEY=fake-claude-auth-token claude --auth-token "$PROXY_URL" "say hi"'
 # The first answer ends after its first event, with no message_stop: Claude Code then retries
-# the turn without streaming (protocol notes §5).
+# the turn without streaming (observed with 2.1.197 and 2.1.330).
 scenario claude-nonstreaming-fallback --cut-streams 1 -- bash -c 'claude "$PROXY_URL" "say hi"'
 ended_ms="$(date +%s%3N)"
 

@@ -8,7 +8,7 @@
 //
 // It prints "listening <port>" on stdout once it accepts connections. `--cut-streams N` ends the
 // first N event-stream answers right after their first event (a clean end without a terminal
-// event): how Claude Code's non-streaming fallback is provoked (protocol notes §5).
+// event): Claude Code then retries the turn without streaming, its non-streaming fallback.
 //
 // The files are raw: machine paths and ids are still in them. neutralise-captures.mjs is the
 // step that makes them fit to commit. Node built-ins and `ws` only, so it runs before anything
@@ -77,6 +77,7 @@ function relayHttp(request, raw, response, record, number) {
       writeRecord(number, record);
     };
     answer.on("data", (chunk) => {
+      if (response.writableEnded) return; // what was already read of a cut stream
       if (!events) return void response.write(chunk);
       const boundary = events.feed(chunk);
       if (cut && boundary !== undefined) {
@@ -94,10 +95,16 @@ function relayHttp(request, raw, response, record, number) {
     });
   });
   upstream.on("error", (error) => {
-    record.response = { status: 502, error: error.message };
+    if (response.writableEnded) return; // a cut stream's own destroy
+    record.response = { ...record.response, status: record.response?.status ?? 502, error: error.message };
     writeRecord(number, record);
-    if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" });
+    if (response.headersSent) return void response.destroy(); // mid-answer: the client sees the break
+    response.writeHead(502, { "content-type": "text/plain" });
     response.end(`capture proxy: ${error.message}\n`);
+  });
+  // A client that leaves mid-answer cancels the gateway's request too, as it would directly.
+  response.on("close", () => {
+    if (!response.writableFinished) upstream.destroy();
   });
   upstream.end(raw);
 }
@@ -136,7 +143,7 @@ function eventNameCollector() {
 
 // --- WebSocket ------------------------------------------------------------------------------
 // The upstream connection is opened first and the client's upgrade answered only then, with the
-// gateway's own status when it refuses (Codex falls back to HTTP on a 426, protocol notes §3).
+// gateway's own status when it refuses (Codex falls back to HTTP when the upgrade gets a 426).
 const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
 server.on("upgrade", (request, socket, head) => {
