@@ -10,8 +10,8 @@
 // first N event-stream answers right after their first event (a clean end without a terminal
 // event): Claude Code then retries the turn without streaming, its non-streaming fallback.
 //
-// The files are raw: machine paths and ids are still in them. neutralise-captures.mjs is the
-// step that makes them fit to commit. Node built-ins and `ws` only, so it runs before anything
+// The files are raw: machine paths and ids are still in them. write-captures.mjs (with
+// neutralise.mjs) is the step that makes them fit to commit. Node built-ins and `ws` only, so it runs before anything
 // else is installed beyond `npm ci`.
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
