@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Try the real Claude Code CLI against a running gateway.
 #
-#   scripts/try-claude-code.sh [--tools] [BASE_URL] [PROMPT]
+#   scripts/try-claude-code.sh [--tools] [--auth-token] [BASE_URL] [PROMPT] [--then PROMPT]...
 #
 #   BASE_URL   default http://127.0.0.1:8787 (Claude Code appends /v1/messages)
 #   PROMPT     default "say hi"
 #   --tools    allow the Bash tool without asking, so a tool round trip
 #              (tool_use -> tool_result -> answer) can be attempted
+#   --auth-token   send the key as ANTHROPIC_AUTH_TOKEN (Authorization: Bearer) instead of
+#              ANTHROPIC_API_KEY (x-api-key)
+#   --then PROMPT  a further turn of the same conversation (claude -p --continue); repeatable
 #
 # Environment:
-#   GATEWAY_KEY          sent as ANTHROPIC_API_KEY, i.e. the x-api-key header (default dev-key)
+#   GATEWAY_KEY          the key Claude Code sends (default dev-key)
 #   CLAUDE_MODEL         optional --model value (default: Claude Code's own default)
 #   TURNPIKE_TOOLS_DIR   where Claude Code is installed once (default ~/.cache/turnpike-tools)
 #   TURNPIKE_KEEP=1      keep the temporary HOME / config dir and print its path
@@ -31,10 +34,14 @@ usage() {
 }
 
 tools=0
+auth_token=0
 positional=()
+followups=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --tools) tools=1 ;;
+    --auth-token) auth_token=1 ;;
+    --then) shift; followups+=("$1") ;;
     -h|--help) usage; exit 0 ;;
     --) shift; positional+=("$@"); break ;;
     -*) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -69,12 +76,17 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$tmp/home" "$tmp/claude-config" "$tmp/work"
 
-args=(-p "$prompt")
+args=()
 if [ "$tools" = 1 ]; then
   args+=(--allowedTools "Bash")
 fi
 if [ -n "${CLAUDE_MODEL:-}" ]; then
   args+=(--model "$CLAUDE_MODEL")
+fi
+if [ "$auth_token" = 1 ]; then
+  key_variable=ANTHROPIC_AUTH_TOKEN
+else
+  key_variable=ANTHROPIC_API_KEY
 fi
 
 echo "--- claude-code $CLAUDE_CODE_VERSION -> $base_url$([ "$tools" = 1 ] && echo ' (Bash allowed)')" >&2
@@ -82,31 +94,41 @@ echo "--- prompt: $prompt" >&2
 
 # --- run ------------------------------------------------------------------------------
 no_proxy="$host,localhost,127.0.0.1,::1"
+run_claude() {
+  (
+    cd "$tmp/work"
+    # shellcheck disable=SC2086 # TURNPIKE_WRAP is a command prefix, split on purpose
+    env -i \
+      PATH="$PATH" \
+      HOME="$tmp/home" \
+      TMPDIR="${TMPDIR:-/tmp}" \
+      LANG="${LANG:-C.UTF-8}" \
+      TERM=dumb \
+      SHELL=/bin/bash \
+      CLAUDE_CONFIG_DIR="$tmp/claude-config" \
+      ANTHROPIC_BASE_URL="$base_url" \
+      "$key_variable=$gateway_key" \
+      CLAUDE_CODE_MAX_RETRIES=1 \
+      DISABLE_TELEMETRY=1 \
+      DISABLE_AUTOUPDATER=1 \
+      DISABLE_ERROR_REPORTING=1 \
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+      HTTP_PROXY="$block_proxy" HTTPS_PROXY="$block_proxy" ALL_PROXY="$block_proxy" \
+      http_proxy="$block_proxy" https_proxy="$block_proxy" all_proxy="$block_proxy" \
+      NO_PROXY="$no_proxy" no_proxy="$no_proxy" \
+      ${TURNPIKE_WRAP:-} "$claude_bin" "${args[@]}" "$@" </dev/null
+  )
+}
 set +e
-(
-  cd "$tmp/work"
-  # shellcheck disable=SC2086 # TURNPIKE_WRAP is a command prefix, split on purpose
-  env -i \
-    PATH="$PATH" \
-    HOME="$tmp/home" \
-    TMPDIR="${TMPDIR:-/tmp}" \
-    LANG="${LANG:-C.UTF-8}" \
-    TERM=dumb \
-    SHELL=/bin/bash \
-    CLAUDE_CONFIG_DIR="$tmp/claude-config" \
-    ANTHROPIC_BASE_URL="$base_url" \
-    ANTHROPIC_API_KEY="$gateway_key" \
-    CLAUDE_CODE_MAX_RETRIES=1 \
-    DISABLE_TELEMETRY=1 \
-    DISABLE_AUTOUPDATER=1 \
-    DISABLE_ERROR_REPORTING=1 \
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
-    HTTP_PROXY="$block_proxy" HTTPS_PROXY="$block_proxy" ALL_PROXY="$block_proxy" \
-    http_proxy="$block_proxy" https_proxy="$block_proxy" all_proxy="$block_proxy" \
-    NO_PROXY="$no_proxy" no_proxy="$no_proxy" \
-    ${TURNPIKE_WRAP:-} "$claude_bin" "${args[@]}" </dev/null
-)
+run_claude -p "$prompt"
 rc=$?
+# Further turns of the same conversation (`--then PROMPT`, repeatable): `claude -p --continue`.
+for followup in "${followups[@]}"; do
+  [ "$rc" -eq 0 ] || break
+  echo "--- next turn: $followup" >&2
+  run_claude -p --continue "$followup"
+  rc=$?
+done
 set -e
 echo "--- claude exit code: $rc" >&2
 exit "$rc"

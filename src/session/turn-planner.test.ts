@@ -8,17 +8,22 @@ function reversedKeys(value: unknown): unknown {
   return value;
 }
 
+// Codex's tool round trip: the first request's input, then the second request resending it with
+// the first response's output (a reasoning item and the function call) and the call's output.
+const firstInput = capturedBody("codexToolRequest1").input as unknown[];
+const secondInput = capturedBody("codexToolRequest2").input as unknown[];
+const firstOutput = secondInput.slice(firstInput.length, -1);
+const functionCallIndex = secondInput.findIndex((item) => (item as { type?: string }).type === "function_call");
+
 /** The snapshot the session holds after Codex's first tool request completed. */
 function snapshotAfterFirstToolRequest(): SessionSnapshot {
   const first = capturedBody("codexToolRequest1");
-  const second = capturedBody("codexToolRequest2");
-  const functionCall = (second.input as unknown[])[4];
   return {
     lastResponseId: "resp_first",
     fieldsKey: comparedFieldsKey(first),
     inputItems: (first.input as unknown[]).map((item) => JSON.stringify(item)),
     // As the provider sent it: another key order than Codex's resend.
-    outputItems: [reversedKeys(functionCall)],
+    outputItems: firstOutput.map(reversedKeys),
     connectionGeneration: 1,
   };
 }
@@ -35,10 +40,12 @@ describe("HTTP clients resending their whole history (captured Codex requests)",
     const plan = planFullHistoryTurn(second, snapshotAfterFirstToolRequest(), 1);
     expect(plan.mode).toBe("delta");
     expect(plan.request.previous_response_id).toBe("resp_first");
-    expect(plan.request.input).toEqual([(second.input as unknown[])[5]]);
+    expect(firstOutput.map((item) => (item as { type: string }).type)).toEqual(["reasoning", "function_call"]);
+    expect(plan.request.input).toEqual([secondInput.at(-1)]);
+    expect((secondInput.at(-1) as { type: string }).type).toBe("function_call_output");
     // client_metadata changes every turn and is not compared, but is still sent.
     expect(plan.request.client_metadata).toEqual(second.client_metadata);
-    expect(plan.fullInput).toHaveLength(6);
+    expect(plan.fullInput).toHaveLength(secondInput.length);
   });
 
   it("items resent with null fields the provider left out still match (Codex's reasoning items)", () => {
@@ -61,8 +68,8 @@ describe("HTTP clients resending their whole history (captured Codex requests)",
     ["another connection", (request: Record<string, unknown>) => request, 2, "reconnect"],
     ["a changed field", (request: Record<string, unknown>) => ({ ...request, reasoning: { effort: "high" } }), 1, "fields_changed"],
     ["an edited earlier item", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).map((item, index) => (index === 2 ? { role: "user", content: "edited" } : item)) }), 1, "history_edited"],
-    ["a changed output item", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).map((item, index) => (index === 4 ? { ...(item as object), arguments: "{}" } : item)) }), 1, "history_edited"],
-    ["nothing new", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).slice(0, 5) }), 1, "history_edited"],
+    ["a changed output item", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).map((item, index) => (index === functionCallIndex ? { ...(item as object), arguments: "{}" } : item)) }), 1, "history_edited"],
+    ["nothing new", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).slice(0, -1) }), 1, "history_edited"],
     ["a rolled-back history", (request: Record<string, unknown>) => ({ ...request, input: (request.input as unknown[]).slice(0, 3) }), 1, "history_edited"],
   ])("%s → a full send", (_, change, generation, reason) => {
     const plan = planFullHistoryTurn(change(capturedBody("codexToolRequest2")), snapshotAfterFirstToolRequest(), generation);

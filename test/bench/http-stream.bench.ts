@@ -16,7 +16,7 @@ const warmup = 30;
 // Codex's session-id header it goes through the session object — the same body every time, so
 // every turn there is a full send that rewrites the retained input (the session path's worst
 // case; the session benchmark measures growing turns) — and without it the stateless path.
-const capture = JSON.parse(readFileSync(new URL("../../../shared/fixtures/clients/codex-http-turn1-request.json", import.meta.url), "utf8"));
+const capture = JSON.parse(readFileSync(new URL("../fixtures/clients/codex-http-turn1-request.json", import.meta.url), "utf8"));
 const sessionBody = JSON.stringify(capture.body);
 const { prompt_cache_key: _key, ...stateless } = capture.body;
 const statelessBody = JSON.stringify(stateless);

@@ -276,11 +276,11 @@ describe("routes", () => {
 });
 
 describe("captured Codex requests, stateless (session headers removed)", () => {
-  const fixtures = "../shared/fixtures/clients";
-  const files = readdirSync(new URL(`../../${fixtures}`, import.meta.url)).filter((name) => /^codex-http-.*\.json$/.test(name));
+  const fixtures = new URL("../fixtures/clients/", import.meta.url);
+  const files = readdirSync(fixtures).filter((name) => /^codex-http-.*\.json$/.test(name));
 
   it.each(files)("%s streams through unchanged", async (file) => {
-    const capture = JSON.parse(readFileSync(new URL(`../../${fixtures}/${file}`, import.meta.url), "utf8"));
+    const capture = JSON.parse(readFileSync(new URL(file, fixtures), "utf8"));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(capture.headers as Record<string, string>)) {
       if (!["host", "content-length", "content-encoding", "connection", "accept-encoding", "session-id", "thread-id"].includes(name)) headers[name] = value;

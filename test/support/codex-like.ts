@@ -3,8 +3,9 @@
 import { readFileSync } from "node:fs";
 import { readSse } from "./read-sse";
 
+/** A captured client request from test/fixtures/clients (see its README). */
 export function capturedRequest(name: string): { headers: Record<string, string>; body: Record<string, unknown> } {
-  const capture = JSON.parse(readFileSync(new URL(`../../../shared/fixtures/clients/${name}`, import.meta.url), "utf8"));
+  const capture = JSON.parse(readFileSync(new URL(`../fixtures/clients/${name}`, import.meta.url), "utf8"));
   return { headers: capture.headers, body: capture.body };
 }
 

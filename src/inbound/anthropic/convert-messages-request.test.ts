@@ -67,7 +67,8 @@ describe("golden: every captured Claude Code request", () => {
     const output = input.find((item) => item.type === "function_call_output")!;
     expect(call.call_id).toBe(output.call_id);
     expect(call.name).toBe("Bash");
-    expect(JSON.parse(call.arguments!)).toEqual({ command: "echo hello-from-tool", description: "Print a greeting" });
+    // The call as the gateway's mock made it (scripts/capture-clients.sh), run by Claude Code.
+    expect(JSON.parse(call.arguments!)).toEqual({ command: "echo hello-from-tool", description: "Run echo hello-from-tool" });
     expect(output.output).toBe("hello-from-tool");
   });
 });

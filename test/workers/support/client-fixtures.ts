@@ -1,16 +1,17 @@
-// The captured client requests in ../shared/fixtures/clients, loaded as raw text inside workerd.
-import codexToolRequest1 from "../../../../shared/fixtures/clients/codex-http-tool-req1.json?raw";
-import codexToolRequest2 from "../../../../shared/fixtures/clients/codex-http-tool-req2-function_call_output.json?raw";
-import codexTurn1 from "../../../../shared/fixtures/clients/codex-http-turn1-request.json?raw";
-import codexWebSocketWarmUp from "../../../../shared/fixtures/clients/codex-ws-msg1-prewarm-generate-false.json?raw";
-import codexWebSocketTurn from "../../../../shared/fixtures/clients/codex-ws-msg2-turn-previous_response_id.json?raw";
+// The captured client requests in test/fixtures/clients (see its README), loaded as raw text
+// inside workerd.
+import codexToolRequest1 from "../../fixtures/clients/codex-http-tool-req1.json?raw";
+import codexToolRequest2 from "../../fixtures/clients/codex-http-tool-req2-function_call_output.json?raw";
+import codexTurn1 from "../../fixtures/clients/codex-http-turn1-request.json?raw";
+import codexWebSocketWarmUp from "../../fixtures/clients/codex-ws-msg1-prewarm-generate-false.json?raw";
+import codexWebSocketTurn from "../../fixtures/clients/codex-ws-msg2-turn-previous_response_id.json?raw";
 
-import claudeTurn1 from "../../../../shared/fixtures/clients/claude-messages-turn1.json?raw";
-import claudeTurn2 from "../../../../shared/fixtures/clients/claude-messages-continue-turn2.json?raw";
-import claudeToolResult from "../../../../shared/fixtures/clients/claude-messages-tool_result.json?raw";
-import claudeSonnet from "../../../../shared/fixtures/clients/claude-messages-sonnet-4-5.json?raw";
-import claudeNonStreaming from "../../../../shared/fixtures/clients/claude-messages-nonstreaming-fallback.json?raw";
-import claudeAuthToken from "../../../../shared/fixtures/clients/claude-messages-auth-token.json?raw";
+import claudeTurn1 from "../../fixtures/clients/claude-messages-turn1.json?raw";
+import claudeTurn2 from "../../fixtures/clients/claude-messages-continue-turn2.json?raw";
+import claudeToolResult from "../../fixtures/clients/claude-messages-tool_result.json?raw";
+import claudeSonnet from "../../fixtures/clients/claude-messages-sonnet-4-5.json?raw";
+import claudeNonStreaming from "../../fixtures/clients/claude-messages-nonstreaming-fallback.json?raw";
+import claudeAuthToken from "../../fixtures/clients/claude-messages-auth-token.json?raw";
 
 const captures = {
   codexToolRequest1,
