@@ -13,6 +13,7 @@ import { GatewayError, toGatewayError } from "../errors/gateway-error";
 import type { RequestLog } from "../middleware/request-log";
 import { upstreamModelName, type Account } from "./accounts-configuration";
 import type { CooldownBook } from "./cooldown-book";
+import { clientGone } from "../streams/hold-until-output";
 
 export interface Candidate {
   account: Account;
@@ -27,6 +28,8 @@ export interface FailoverOptions<Result> {
   log: RequestLog;
   /** The session's account: tried first while it can serve. */
   preferredAccountId?: string | undefined;
+  /** The client went away: no further account is tried, and no account is blamed. */
+  signal?: AbortSignal | undefined;
   run(candidate: Candidate, attempt: number): Promise<Result>;
 }
 
@@ -56,6 +59,7 @@ export async function withFailover<Result>(options: FailoverOptions<Result>): Pr
   let lastError: GatewayError | undefined;
   for (const [attempt, candidate] of order.entries()) {
     if (attempt >= configuration.failover.maxAttempts || (attempt > 0 && Date.now() - started > configuration.failover.budgetMs)) break;
+    if (options.signal?.aborted) throw clientGone();
     try {
       const result = await options.run(candidate, attempt);
       tried.push(candidate.account.id);
@@ -70,7 +74,7 @@ export async function withFailover<Result>(options: FailoverOptions<Result>): Pr
         console.error(JSON.stringify({ level: "warn", request_id: log.requestId, message: error.message, account: candidate.account.id, detail: error.detail }));
       }
       log.extra.accounts_tried = tried.join(",");
-      if (!shouldFailOver(error)) throw error;
+      if (!shouldFailOver(error) || options.signal?.aborted) throw error;
       await cooldowns.report(candidate.account.id, model, Date.now() + cooldownMs(error, configuration), cooldownReason(error));
       lastError = mostInformative(lastError, error);
     }

@@ -45,7 +45,8 @@ const environmentSchema = z.object({
   SESSION_IDLE_TIMEOUT_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_LIFETIME_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
-  SESSION_BUSY_WAIT_MS: positiveInteger(30_000),
+  SESSION_MAX_CHAINS: positiveInteger(8),
+  SESSION_RETENTION_MS: positiveInteger(24 * 60 * 60_000),
   MODEL_MAP: optionalText,
   UPSTREAMS: optionalText,
   FAILOVER_MAX_ATTEMPTS: positiveInteger(3),
@@ -133,10 +134,12 @@ export interface SessionConfiguration {
   idleTimeoutMs: number;
   /** Replace the upstream socket before it is this old. */
   maxLifetimeMs: number;
-  /** Above this, a session stops retaining input (every turn is a full send). */
+  /** Retained input across a session's chains; past it the least recently used chains go. */
   maxRetainedBytes: number;
-  /** How long a second request for a busy session waits before a 409. */
-  busyWaitMs: number;
+  /** Conversations (chains) a session holds at once; the least recently used goes first. */
+  maxChains: number;
+  /** A session's storage is deleted this long after its last turn. */
+  retentionMs: number;
 }
 
 
@@ -185,7 +188,8 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
       idleTimeoutMs: values.SESSION_IDLE_TIMEOUT_MS,
       maxLifetimeMs: values.SESSION_MAX_LIFETIME_MS,
       maxRetainedBytes: values.SESSION_MAX_RETAINED_BYTES,
-      busyWaitMs: values.SESSION_BUSY_WAIT_MS,
+      maxChains: values.SESSION_MAX_CHAINS,
+      retentionMs: values.SESSION_RETENTION_MS,
     },
   };
 }

@@ -4,6 +4,10 @@
  * `previous_response_id` chains) and the legacy `response.append` in; events out as JSON text
  * frames; errors as nested `{type:"error", status, error:{…}}` frames (protocol notes §2).
  * A second `response.create` while one is in flight gets an error frame, never a dropped socket.
+ *
+ * Each client socket is one conversation: it owns a chain of the session (chain.ts) for as long
+ * as it is open, and its turns never go elsewhere. A client that leaves cancels its turn at once,
+ * whether or not output has started.
  */
 import { GatewayError, toGatewayError } from "../errors/gateway-error";
 import { openAiErrorBody } from "../errors/render-openai-error";
@@ -14,10 +18,18 @@ import { isRecord } from "../streams/responses-event";
 import type { EventReader } from "../streams/event-reader";
 import { superviseResponsesEvents } from "../streams/supervise-responses-events";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
-import type { SessionDurableObject } from "./session-durable-object";
+import { describeTurn, type SessionDurableObject } from "./session-durable-object";
 
 interface SocketAttachment {
   headers: [string, string][];
+  /** The session chain this socket's conversation lives on. */
+  chainId: string;
+}
+
+/** A turn of one socket: cancelled when the client leaves, before or after its first output. */
+interface SocketTurn {
+  abort: AbortController;
+  reader?: EventReader;
 }
 
 /**
@@ -33,8 +45,8 @@ export function closeAnswer(code: number): number {
 }
 
 export class ClientSockets {
-  /** The reader of the turn each socket has in flight, to cancel it when the client leaves. */
-  readonly #inFlight = new Map<WebSocket, EventReader>();
+  /** The turn each socket has in flight, to refuse a second one and to cancel it when the client leaves. */
+  readonly #inFlight = new Map<WebSocket, SocketTurn>();
   /** The last request of each socket, for `response.append`. */
   readonly #lastRequest = new Map<WebSocket, Record<string, unknown>>();
   /** When each socket was last sent a frame, and how many events of its current turn (for keepalives). */
@@ -48,14 +60,14 @@ export class ClientSockets {
       throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
     }
     const forwarded = pickForwardedRequestHeaders(request.headers);
-    // The upstream socket opens now when it can, so that its upgrade headers (the turn state of
-    // older ChatGPT backends, rate limits) reach the client on its own 101.
-    const upstreamHeaders = await this.object.session.prepareSocket(forwarded);
+    // The socket's own chain, and its upstream socket opened now when it can, so that its upgrade
+    // headers (the turn state of older ChatGPT backends, rate limits) reach the client's 101.
+    const { chainId, upgradeHeaders: upstreamHeaders } = await this.object.session.openSocketChain(forwarded);
     // An upstream socket opened here is closed by the idle alarm even if no turn ever comes.
     this.object.scheduleAlarm();
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.object.acceptWebSocket(server);
-    const attachment: SocketAttachment = { headers: [...forwarded] };
+    const attachment: SocketAttachment = { headers: [...forwarded], chainId };
     server.serializeAttachment(attachment);
     this.#sent.set(server, { at: Date.now(), turnEvents: 0 });
     this.#keepAlive();
@@ -66,42 +78,63 @@ export class ClientSockets {
   async onMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const log = new RequestLog();
     log.route = "WS response.create";
+    let own: SocketTurn | undefined;
     try {
-      const body = this.#requestFrom(socket, message);
+      const attachment = this.#attachment(socket);
+      const body = this.#requestFrom(socket, message, attachment);
       log.model = parseCreateResponseRequest(body).model;
-      const release = this.object.lock.tryAcquire();
-      if (!release) {
-        throw new GatewayError("conflict", "A response is already in progress in this session; wait for it to finish.", {
-          code: "response_in_progress",
-        });
+      if (this.#inFlight.has(socket)) {
+        throw new GatewayError("conflict", "A response is already in progress on this socket; wait for it to finish.", { code: "response_in_progress" });
       }
+      own = { abort: new AbortController() };
+      this.#inFlight.set(socket, own);
       this.#lastRequest.set(socket, body);
-      const headers = new Headers((socket.deserializeAttachment() as SocketAttachment | null)?.headers ?? []);
-      const turn = await this.object.startTurn(body, headers, release, log);
-      log.extra.turn = turn.mode;
-      log.extra.full_reason = turn.reason;
+      const turn = await this.object.startTurn(body, new Headers(attachment.headers), log, { socketChainId: attachment.chainId, signal: own.abort.signal });
+      describeTurn(log, turn);
       log.deferToStreamEnd();
       const events = superviseResponsesEvents(turn.events, {
         idleTimeoutMs: this.object.configuration.streamIdleTimeoutMs,
         outcome: log.outcome,
         onSettled: () => {
-          release();
+          turn.release();
           this.object.scheduleAlarm();
           log.streamSettled();
         },
       });
-      await this.#forward(socket, events);
+      // The client left while the turn was starting: it ends here.
+      if (own.abort.signal.aborted) await events.cancel("client closed");
+      else await this.#forward(socket, events, own);
     } catch (caught) {
       const error = toGatewayError(caught);
       log.status = error.status;
       log.errorKind = error.kind;
       log.write();
       sendErrorFrame(socket, error);
+    } finally {
+      if (own && this.#inFlight.get(socket) === own) this.#inFlight.delete(socket);
     }
   }
 
+  /** Chains that belong to an open client socket (the session gives them no other turns). */
+  openChains(): ReadonlySet<string> {
+    const chains = new Set<string>();
+    for (const socket of this.object.clientSockets()) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      const attachment = socket.deserializeAttachment() as Partial<SocketAttachment> | null;
+      if (attachment?.chainId) chains.add(attachment.chainId);
+    }
+    return chains;
+  }
+
+  #attachment(socket: WebSocket): SocketAttachment {
+    const attachment = (socket.deserializeAttachment() as Partial<SocketAttachment> | null) ?? {};
+    return { headers: attachment.headers ?? [], chainId: attachment.chainId ?? "socket" };
+  }
+
   onClose(socket: WebSocket, code: number, reason: string): void {
-    this.#inFlight.get(socket)?.cancel("client closed").catch(() => {});
+    const turn = this.#inFlight.get(socket);
+    turn?.abort.abort();
+    turn?.reader?.cancel("client closed").catch(() => {});
     this.#inFlight.delete(socket);
     this.#lastRequest.delete(socket);
     this.#sent.delete(socket);
@@ -115,8 +148,8 @@ export class ClientSockets {
     }
   }
 
-  async #forward(socket: WebSocket, reader: EventReader): Promise<void> {
-    this.#inFlight.set(socket, reader);
+  async #forward(socket: WebSocket, reader: EventReader, turn: SocketTurn): Promise<void> {
+    turn.reader = reader;
     const sent = { at: Date.now(), turnEvents: 0 };
     this.#sent.set(socket, sent);
     this.#keepAlive();
@@ -131,7 +164,6 @@ export class ClientSockets {
     } catch {
       reader.cancel("client socket failed").catch(() => {});
     } finally {
-      this.#inFlight.delete(socket);
       sent.turnEvents = 0;
     }
   }
@@ -150,7 +182,7 @@ export class ClientSockets {
     if (websocketKeepalive === "off" || this.#keepaliveTimer !== undefined) return;
     this.#keepaliveTimer = setInterval(() => {
       const sockets = this.object.clientSockets();
-      const holding = this.#inFlight.size > 0 || this.object.session.socketOpenedAt !== undefined;
+      const holding = this.#inFlight.size > 0 || this.object.session.hasOpenSocket();
       if (sockets.length === 0 || !holding) {
         clearInterval(this.#keepaliveTimer);
         this.#keepaliveTimer = undefined;
@@ -175,7 +207,7 @@ export class ClientSockets {
   }
 
   /** The `response.create` body from a frame; `response.append` extends the last request. */
-  #requestFrom(socket: WebSocket, message: string | ArrayBuffer): Record<string, unknown> {
+  #requestFrom(socket: WebSocket, message: string | ArrayBuffer, attachment: SocketAttachment): Record<string, unknown> {
     let frame: unknown;
     try {
       frame = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
@@ -188,7 +220,7 @@ export class ClientSockets {
     if (type === "response.create") return body;
     if (type === "response.append") {
       const previous = this.#lastRequest.get(socket);
-      const lastResponseId = this.object.session.lastResponseId;
+      const lastResponseId = this.object.session.lastResponseIdOf(attachment.chainId);
       if (!previous || !lastResponseId) {
         throw new GatewayError("invalid_request", "response.append needs a completed response earlier on this socket.", { param: "type" });
       }

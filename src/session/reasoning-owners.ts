@@ -4,7 +4,7 @@
  * old one's items (`invalid_encrypted_content`), so they are left out of what is sent.
  */
 import { isRecord } from "../streams/responses-event";
-import type { SessionStore } from "./session-store";
+import type { ChainStore } from "./chain-store";
 
 /** Enough for a long session; the oldest entries go first. */
 const maxEntries = 2_000;
@@ -12,7 +12,7 @@ const maxEntries = 2_000;
 export class ReasoningOwners {
   #owners: Record<string, string>;
 
-  constructor(private readonly store: SessionStore) {
+  constructor(private readonly store: ChainStore) {
     this.#owners = JSON.parse(store.value("reasoning_owners") ?? "{}") as Record<string, string>;
   }
 

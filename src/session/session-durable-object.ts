@@ -1,11 +1,12 @@
 /**
  * The session Durable Object: one per (gateway key, session id), so a session is sticky
- * worldwide with no server of ours. The runtime entry points below are plumbing; the turn logic
- * lives in `Session`, the client WebSocket protocol in `client-socket.ts`.
+ * worldwide with no server of ours. The runtime entry points below are plumbing; the turns live
+ * in `Session` (its chains, `chain.ts`), the client WebSocket protocol in `client-socket.ts`.
  *
- * Memory (the upstream socket) is a cache; storage (retained input, last response id,
- * connection generation) is the truth, so an evicted or restarted object recovers with a full
- * send on a new connection.
+ * Memory (upstream sockets, retained input) is a cache; storage is the truth, so an evicted or
+ * restarted object recovers with a full send on a new connection. Storage is deleted
+ * SESSION_RETENTION_MS after the last turn, and at once for a session that only existed for one
+ * client WebSocket that named no session.
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfiguration, type Configuration } from "../configuration/configuration";
@@ -17,10 +18,9 @@ import { readBodyText } from "../inbound/read-json-body";
 import { RequestLog } from "../middleware/request-log";
 import { accountServices } from "../accounts/account-services";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
+import { ChainStore } from "./chain-store";
 import { ClientSockets } from "./client-socket";
-import { Session, type StartedTurn } from "./session";
-import { SessionStore } from "./session-store";
-import { TurnLock } from "./turn-lock";
+import { Session, type SessionTurn } from "./session";
 
 /** Every header the gateway's parts pass between them starts so; clients' are dropped at the edge. */
 export const internalHeaderPrefix = "x-turnpike-";
@@ -31,6 +31,8 @@ export const internalHeaders = {
   route: "x-turnpike-route",
   /** `caller`: the Worker translates the answer and writes the log line itself. */
   logOwner: "x-turnpike-log-owner",
+  /** The Worker made the session id up (a WebSocket that named none): forget it when the socket goes. */
+  ephemeral: "x-turnpike-ephemeral-session",
 } as const;
 
 /** Only a GET opens a WebSocket (RFC 6455 §4.1): `Upgrade` on a POST is an ordinary request. */
@@ -38,17 +40,21 @@ export function isWebSocketUpgrade(request: Request): boolean {
   return request.method === "GET" && request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
+/** While a turn holds a socket past its deadline, the alarm looks again this soon. */
+const busyRecheckMs = 5_000;
+
 export class SessionDurableObject extends DurableObject<Record<string, unknown>> {
-  readonly lock = new TurnLock();
-  readonly store: SessionStore;
+  readonly store: ChainStore;
   #session: Session | undefined;
   #clients: ClientSockets | undefined;
   /** When the alarm is due, as this instance set it (unknown after a restart: set again). */
   #alarmAt: number | undefined;
+  /** HTTP turns in progress, by request id: the Worker cancels them when their client leaves. */
+  readonly #httpTurns = new Map<string, AbortController>();
 
   constructor(context: DurableObjectState, environment: Record<string, unknown>) {
     super(context, environment);
-    this.store = new SessionStore(context.storage.sql);
+    this.store = new ChainStore(context.storage);
   }
 
   get configuration(): Configuration {
@@ -56,7 +62,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   }
 
   get session(): Session {
-    this.#session ??= new Session(this.store, this.configuration, accountServices(this.configuration, this.env));
+    this.#session ??= new Session(this.store, this.configuration, accountServices(this.configuration, this.env), () => this.clients.openChains());
     return this.#session;
   }
 
@@ -70,7 +76,10 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     log.route = request.headers.get(internalHeaders.route) ?? "session";
     if (request.headers.get(internalHeaders.logOwner) === "caller") log.delegate();
     try {
-      if (isWebSocketUpgrade(request)) return await this.clients.accept(request);
+      if (isWebSocketUpgrade(request)) {
+        if (request.headers.get(internalHeaders.ephemeral) === "1") this.store.setValue("ephemeral", "1");
+        return await this.clients.accept(request);
+      }
       const response = await this.#httpTurn(request, log);
       log.status = response.status;
       if (!log.streaming) log.write();
@@ -84,13 +93,15 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     }
   }
 
-  /** Starts a turn under the session lock; the lock is released when its stream settles. */
-  async startTurn(body: Record<string, unknown>, headers: Headers, release: () => void, log: RequestLog): Promise<StartedTurn> {
+  /** The Worker's word that a request's client went away (RPC, see session-routing.ts). */
+  cancelTurn(requestId: string): void {
+    this.#httpTurns.get(requestId)?.abort(new Error("client went away"));
+  }
+
+  /** Starts a turn; its chain is released when its stream settles (`turn.release`). */
+  async startTurn(...args: Parameters<Session["startTurn"]>): Promise<SessionTurn> {
     try {
-      return await this.session.startTurn(body, headers, log);
-    } catch (error) {
-      release();
-      throw error;
+      return await this.session.startTurn(...args);
     } finally {
       this.scheduleAlarm();
     }
@@ -103,12 +114,21 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     if (recognised) log.extra.history = "recognised";
     const parsed = parseCreateResponseRequest(body);
     log.model = parsed.model;
-    const release = await this.lock.acquire(configuration.session.busyWaitMs);
-    const turn = await this.startTurn(body, pickForwardedRequestHeaders(request.headers), release, log);
-    log.extra.turn = turn.mode;
-    log.extra.full_reason = turn.reason;
+    // The client's disconnect cancels the turn at once (request.signal, or the Worker's cancelTurn).
+    const cancel = new AbortController();
+    this.#httpTurns.set(log.requestId, cancel);
+    request.signal?.addEventListener("abort", () => cancel.abort(), { once: true });
+    let turn: SessionTurn;
+    try {
+      turn = await this.startTurn(body, pickForwardedRequestHeaders(request.headers), log, { signal: cancel.signal });
+    } finally {
+      this.#httpTurns.delete(log.requestId);
+    }
+    describeTurn(log, turn);
     const headers = pickReturnedResponseHeaders(turn.headers);
     headers.set("x-turnpike-turn", turn.mode);
+    headers.set("x-turnpike-chain", turn.chainId);
+    headers.set("x-turnpike-chains", String(turn.chains));
     if (turn.reason) headers.set("x-turnpike-full-reason", turn.reason);
     if (recognised) headers.set("x-turnpike-history", "recognised");
     try {
@@ -118,12 +138,12 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
         configuration,
         log,
         onSettled: () => {
-          release();
+          turn.release();
           this.scheduleAlarm();
         },
       });
     } finally {
-      if (parsed.stream !== true) release();
+      if (parsed.stream !== true) turn.release();
     }
   }
 
@@ -142,46 +162,67 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     this.clients.onClose(socket, code, reason);
+    await this.#forgetIfEphemeral(socket);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
     this.clients.onClose(socket, 1011, "error");
-  }
-
-  /** Closes the upstream socket when idle or at its lifetime (the provider's limit is 60 min). */
-  override async alarm(): Promise<void> {
-    this.#alarmAt = undefined;
-    const session = this.#session;
-    const openedAt = session?.socketOpenedAt;
-    if (!session || openedAt === undefined) return;
-    if (this.lock.busy) {
-      this.#alarmAt = Date.now() + 5_000;
-      await this.ctx.storage.setAlarm(this.#alarmAt);
-      return;
-    }
-    const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
-    const now = Date.now();
-    if (now - session.lastActivity >= idleTimeoutMs) session.closeSocket("idle");
-    else if (now - openedAt >= maxLifetimeMs) session.closeSocket("lifetime reached");
-    else this.scheduleAlarm();
+    await this.#forgetIfEphemeral(socket);
   }
 
   /**
-   * Makes sure an alarm is due no later than the idle or lifetime deadline. Deadlines only move
-   * later as turns happen, and the alarm re-checks both when it fires, so an alarm already due
-   * earlier is kept: no storage write on every turn.
+   * Closes idle upstream sockets and those at their lifetime (the provider's limit is 60 min),
+   * and deletes the session's storage once it was not used for SESSION_RETENTION_MS.
    */
-  scheduleAlarm(): void {
-    const session = this.#session;
-    const openedAt = session?.socketOpenedAt;
-    if (!session || openedAt === undefined) return;
-    const { idleTimeoutMs, maxLifetimeMs } = this.configuration.session;
-    const due = Math.max(Math.min(session.lastActivity + idleTimeoutMs, openedAt + maxLifetimeMs), Date.now() + 10);
+  override async alarm(): Promise<void> {
+    this.#alarmAt = undefined;
+    const session = this.session;
+    const now = Date.now();
+    session.closeDueSockets(now);
+    if (!session.busy && now >= session.retentionDeadline() && this.clientSockets().length === 0) {
+      await this.#forget("retention");
+      return;
+    }
+    this.scheduleAlarm(session.busy ? now + busyRecheckMs : undefined);
+  }
+
+  /**
+   * Makes sure an alarm is due no later than the next deadline: a socket's idle or lifetime
+   * limit, or the storage's retention. Deadlines only move later as turns happen, and the alarm
+   * re-checks them when it fires, so an alarm already due earlier is kept: no storage write on
+   * every turn.
+   */
+  scheduleAlarm(at?: number): void {
+    const session = this.session;
+    const socketDue = session.nextSocketDeadline();
+    const retentionDue = session.retentionDeadline();
+    const due = Math.max(Math.min(at ?? Infinity, socketDue ?? Infinity, retentionDue), Date.now() + 10);
     if (this.#alarmAt !== undefined && this.#alarmAt <= due) return;
     this.#alarmAt = due;
     this.ctx.storage.setAlarm(due).catch(() => {
       this.#alarmAt = undefined;
     });
   }
+
+  async #forgetIfEphemeral(closing: WebSocket): Promise<void> {
+    if (this.store.value("ephemeral") !== "1") return;
+    const open = this.clientSockets().filter((socket) => socket !== closing && socket.readyState === WebSocket.OPEN);
+    if (open.length === 0) await this.#forget("its only client socket closed");
+  }
+
+  /** Everything this session stored goes, and its upstream sockets close. */
+  async #forget(reason: string): Promise<void> {
+    this.#session?.closeAll(reason);
+    this.#session = undefined;
+    this.#alarmAt = undefined;
+    await this.store.deleteAll();
+  }
 }
 
+/** What the session did with the turn, in the request's log line. */
+export function describeTurn(log: RequestLog, turn: SessionTurn): void {
+  log.extra.turn = turn.mode;
+  log.extra.full_reason = turn.reason;
+  log.extra.chain = turn.chainId;
+  log.extra.chains = turn.chains;
+}

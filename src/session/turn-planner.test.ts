@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { capturedBody } from "../../test/workers/support/client-fixtures";
-import { asFullSend, canonicalJson, comparedFieldsKey, planChainedTurn, planFullHistoryTurn, type SessionSnapshot } from "./turn-planner";
+import { asFullSend, canonicalJson, comparedFieldsKey, planChainedTurn, planFullHistoryTurn, type ChainSnapshot } from "./turn-planner";
 
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
@@ -16,7 +16,7 @@ const firstOutput = secondInput.slice(firstInput.length, -1);
 const functionCallIndex = secondInput.findIndex((item) => (item as { type?: string }).type === "function_call");
 
 /** The snapshot the session holds after Codex's first tool request completed. */
-function snapshotAfterFirstToolRequest(): SessionSnapshot {
+function snapshotAfterFirstToolRequest(): ChainSnapshot {
   const first = capturedBody("codexToolRequest1");
   return {
     lastResponseId: "resp_first",
@@ -87,7 +87,7 @@ describe("HTTP clients resending their whole history (captured Codex requests)",
 
 describe("WebSocket clients chaining themselves (captured Codex frames)", () => {
   const warmUp = capturedBody("codexWebSocketWarmUp");
-  const snapshot: SessionSnapshot = {
+  const snapshot: ChainSnapshot = {
     lastResponseId: "resp_warm",
     fieldsKey: comparedFieldsKey(warmUp),
     inputItems: (warmUp.input as unknown[]).map((item) => JSON.stringify(item)),

@@ -1,7 +1,8 @@
 /**
- * Decides how a turn goes upstream: as a delta on the previous response, or in full.
+ * Decides how a turn goes upstream on its chain (one conversation of a session): as a delta on
+ * the previous response, or in full.
  *
- * The rule is Codex's own (`get_incremental_items`, protocol notes §3): a delta only when every
+ * The rule is Codex's own (`get_incremental_items`, docs/protocol.md §3): a delta only when every
  * field but the input is unchanged and the new input is exactly the retained input + the last
  * response's output + new items. Items are compared structurally: clients resend the
  * provider's output items with the same values in a different key order. Pure functions.
@@ -9,8 +10,8 @@
 import { assertJsonDepth } from "../shared/json-object";
 import { isRecord } from "../streams/responses-event";
 
-/** What a session remembers of its previous turn. */
-export interface SessionSnapshot {
+/** What a chain remembers of its previous turn. */
+export interface ChainSnapshot {
   lastResponseId: string;
   /** Canonical JSON of the compared fields of the previous request. */
   fieldsKey: string;
@@ -24,6 +25,10 @@ export interface SessionSnapshot {
 
 export type FullSendReason =
   | "first_turn"
+  /** A conversation the session had not seen: a new chain (a side request, a sub-agent). */
+  | "new_chain"
+  /** The chain this turn continues is busy with another turn (a retry, a parallel branch). */
+  | "fork"
   | "fields_changed"
   | "history_edited"
   | "reconnect"
@@ -90,9 +95,11 @@ export function rememberItemTexts(items: unknown[], texts: string[]): void {
 /** Each item's JSON text; items whose text is already known are not serialised again. */
 function itemTexts(items: unknown[]): string[] {
   const known = knownItemTexts.get(items);
-  if (!known) return items.map((item) => JSON.stringify(item));
-  const texts = known.slice(0, items.length);
+  if (known && known.length === items.length) return known;
+  const texts = known ? known.slice(0, items.length) : [];
   for (let index = texts.length; index < items.length; index += 1) texts.push(JSON.stringify(items[index]));
+  // Routing and planning both ask: the second time costs nothing.
+  knownItemTexts.set(items, texts);
   return texts;
 }
 
@@ -108,22 +115,40 @@ export function inputItems(input: unknown): unknown[] {
  */
 export function planFullHistoryTurn(
   request: Record<string, unknown>,
-  snapshot: SessionSnapshot | undefined,
+  snapshot: ChainSnapshot | undefined,
   generation: number,
 ): TurnPlan {
   const items = inputItems(request.input);
   const texts = itemTexts(items);
   const full = (reason: FullSendReason): TurnPlan => ({ mode: "full", reason, request: withoutChain(request), fullInput: texts });
   if (!snapshot) return full("first_turn");
+  const relation = continuation(request, items, texts, snapshot);
+  if (!relation.continues) return full(relation.reason);
   if (snapshot.connectionGeneration !== generation) return full("reconnect");
-  if (fieldsKey(request) !== snapshot.fieldsKey) return full("fields_changed");
-  const deltaStart = matchedPrefixLength(items, texts, snapshot);
-  if (deltaStart === undefined || deltaStart >= items.length) return full("history_edited");
+  const deltaStart = relation.deltaStart;
   return {
     mode: "delta",
     request: { ...request, previous_response_id: snapshot.lastResponseId, input: items.slice(deltaStart) },
     fullInput: texts,
   };
+}
+
+export type Continuation = { continues: true; deltaStart: number } | { continues: false; reason: "fields_changed" | "history_edited" };
+
+/**
+ * Whether a full-history request continues the snapshot's conversation: the same compared fields,
+ * and an input that is the retained input + the last output + at least one new item.
+ */
+export function continuation(request: Record<string, unknown>, items: unknown[], texts: string[], snapshot: ChainSnapshot): Continuation {
+  if (fieldsKey(request) !== snapshot.fieldsKey) return { continues: false, reason: "fields_changed" };
+  const deltaStart = matchedPrefixLength(items, texts, snapshot);
+  if (deltaStart === undefined || deltaStart >= items.length) return { continues: false, reason: "history_edited" };
+  return { continues: true, deltaStart };
+}
+
+/** Each item's JSON text (known texts reused), for callers that compare before planning. */
+export function inputTexts(items: unknown[]): string[] {
+  return itemTexts(items);
 }
 
 /**
@@ -133,7 +158,7 @@ export function planFullHistoryTurn(
  */
 export function planChainedTurn(
   request: Record<string, unknown>,
-  snapshot: SessionSnapshot | undefined,
+  snapshot: ChainSnapshot | undefined,
   generation: number,
 ): TurnPlan {
   const delta = inputItems(request.input).map((item) => JSON.stringify(item));
@@ -163,7 +188,7 @@ function withoutChain(request: Record<string, unknown>): Record<string, unknown>
 }
 
 /** Where the new items start, or undefined when the history is not retained + output. */
-function matchedPrefixLength(items: unknown[], texts: string[], snapshot: SessionSnapshot): number | undefined {
+function matchedPrefixLength(items: unknown[], texts: string[], snapshot: ChainSnapshot): number | undefined {
   const retained = snapshot.inputItems;
   const output = snapshot.outputItems;
   if (items.length < retained.length + output.length) return undefined;

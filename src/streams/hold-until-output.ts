@@ -19,17 +19,35 @@ export type HeldResponse =
   /** Nothing reached the client: `error` is what the upstream said (or the connection loss). */
   | { kind: "failed"; error: GatewayError; code: string | undefined };
 
-export async function holdUntilOutput(reader: EventReader, idleTimeoutMs: number, maxHoldMs = 10_000): Promise<HeldResponse> {
+export interface HoldOptions {
+  maxHoldMs?: number;
+  /** The client went away: the response is cancelled (and the upstream let go) at once. */
+  signal?: AbortSignal | undefined;
+}
+
+export async function holdUntilOutput(reader: EventReader, idleTimeoutMs: number, options: HoldOptions = {}): Promise<HeldResponse> {
   const held: EventBatch = [];
   const idle = new IdleWatch(idleTimeoutMs);
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
-  const holdExpired = new Promise<"hold">((resolve) => (holdTimer = setTimeout(() => resolve("hold"), maxHoldMs)));
+  const holdExpired = new Promise<"hold">((resolve) => (holdTimer = setTimeout(() => resolve("hold"), options.maxHoldMs ?? 10_000)));
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<"aborted">((resolve) => {
+    onAbort = () => resolve("aborted");
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    return await readUntilOutput(reader, held, idle, holdExpired);
+    return await readUntilOutput(reader, held, idle, holdExpired, aborted);
   } finally {
     idle.stop();
     if (holdTimer !== undefined) clearTimeout(holdTimer);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** What a hold ended with when the client left: nothing to retry, nothing to report to anyone. */
+export function clientGone(): GatewayError {
+  return new GatewayError("upstream_disconnected", "The client went away before the response started.", { code: "client_disconnected", retryable: false });
 }
 
 async function readUntilOutput(
@@ -37,18 +55,24 @@ async function readUntilOutput(
   held: EventBatch,
   idle: IdleWatch,
   holdExpired: Promise<"hold">,
+  aborted: Promise<"aborted">,
 ): Promise<HeldResponse> {
   // A pending read survives a hold expiry: the released stream continues from it.
   let pending = reader.read();
   for (;;) {
-    let result: ReadableStreamReadResult<EventBatch> | "idle" | "hold";
+    let result: ReadableStreamReadResult<EventBatch> | "idle" | "hold" | "aborted";
     try {
-      result = await Promise.race([pending, idle.expired, ...(held.length > 0 ? [holdExpired] : [])]);
+      result = await Promise.race([pending, idle.expired, aborted, ...(held.length > 0 ? [holdExpired] : [])]);
     } catch (cause) {
       const error = cause instanceof GatewayError ? cause : new GatewayError("upstream_disconnected", "The upstream connection broke.", { cause });
       return { kind: "failed", error, code: undefined };
     }
     if (result === "hold") return { kind: "released", events: prepend(held, reader, pending) };
+    if (result === "aborted") {
+      reader.cancel("client gone").catch(() => {});
+      pending.catch(() => {});
+      return { kind: "failed", error: clientGone(), code: "client_disconnected" };
+    }
     if (result === "idle") {
       reader.cancel("idle").catch(() => {});
       const seconds = Math.round(idle.limitMs / 1000);

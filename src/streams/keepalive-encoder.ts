@@ -44,10 +44,23 @@ export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOption
       // blocked in a write instead.
       if (finished || !waitingOnSource || Date.now() - lastWrite < options.intervalMs) return;
       lastWrite = Date.now();
-      writer.write(options.keepalive()).catch(() => {});
+      // A keepalive that cannot be written means the client is gone: while the upstream is
+      // silent this is the only write, so it must stop the upstream too, not wait for its next event.
+      writer.write(options.keepalive()).catch((error: unknown) => stop(error));
     },
     Math.max(50, Math.floor(options.intervalMs / 3)),
   );
+
+  const stop = (error: unknown) => {
+    if (finished) return;
+    finished = true;
+    clearInterval(timer);
+    source.cancel(error);
+    writer.abort(error).catch(() => {});
+  };
+
+  // The client cancelled the body (it went away): noticed at once, even while nothing is written.
+  writer.closed.catch((error: unknown) => stop(error));
 
   const pump = async () => {
     try {
@@ -65,9 +78,7 @@ export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOption
       await writer.close();
     } catch (error) {
       // The client went away (write failed) or the source broke: stop both sides.
-      finished = true;
-      source.cancel(error);
-      writer.abort(error).catch(() => {});
+      stop(error);
     } finally {
       clearInterval(timer);
     }

@@ -61,6 +61,28 @@ export function eventFromPayload(payload: ResponsesEventPayload & { type: string
   return { type: payload.type, data: JSON.stringify(payload), payload };
 }
 
+/** Events that carry their response object (and so its id). */
+const responseScopedTypes: ReadonlySet<string> = new Set(["response.created", "response.in_progress", "response.queued", ...terminalEventTypes]);
+
+/**
+ * The id of the response an event's `response` object names, or undefined for events without
+ * one. Providers write `"response":{"id":…` first, so it is read from the text; anything else
+ * is parsed.
+ */
+export function responseIdOf(event: ResponsesEvent): string | undefined {
+  if (!responseScopedTypes.has(event.type)) return undefined;
+  const marker = '"response":{"id":"';
+  const at = event.data.indexOf(marker);
+  if (at >= 0 && at < 200) {
+    const start = at + marker.length;
+    const end = event.data.indexOf('"', start);
+    const id = end > start ? event.data.slice(start, end) : "";
+    if (id && !id.includes("\\")) return id;
+  }
+  const response = eventPayload(event).response;
+  return isRecord(response) && typeof response.id === "string" ? response.id : undefined;
+}
+
 /** The event with every secret taken out of its text (and its parsed form dropped, to be re-read). */
 export function redactedEvent(event: ResponsesEvent, secrets: readonly string[]): ResponsesEvent {
   const data = redact(event.data, secrets);

@@ -7,7 +7,7 @@
  * life (messages, error frames, close) into one event stream per response.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventFromData, redactedEvent, terminalEventTypes } from "../streams/responses-event";
+import { eventFromData, redactedEvent, responseIdOf, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
 import type { EventBatch, EventReader } from "../streams/event-reader";
 import { failureEventTypes } from "../shared/redact";
 import { errorFromUpstreamResponse } from "./upstream-error";
@@ -60,10 +60,24 @@ export async function openResponsesSocket(target: SocketTarget): Promise<Respons
   return new NativeResponsesSocket(socket, response.headers, target.secrets);
 }
 
+/** Events about the connection, not about a response: they may come before a response starts. */
+const connectionEventTypes: ReadonlySet<string> = new Set(["response.metadata", "codex.rate_limits"]);
+
+/** How many finished response ids a socket remembers, to drop their late frames. */
+const rememberedResponses = 8;
+
+interface CurrentResponse {
+  controller: ReadableStreamDefaultController<EventBatch>;
+  /** The id from this response's `response.created`; undefined until it came. */
+  id?: string;
+}
+
 class NativeResponsesSocket implements ResponsesSocket {
   readonly openedAt = Date.now();
   #open = true;
-  #current: ReadableStreamDefaultController<EventBatch> | undefined;
+  #current: CurrentResponse | undefined;
+  /** Responses this socket finished: their late or repeated frames belong to no turn. */
+  readonly #finished: string[] = [];
 
   constructor(
     private readonly socket: WebSocket,
@@ -84,7 +98,7 @@ class NativeResponsesSocket implements ResponsesSocket {
     if (this.#current) throw new GatewayError("conflict", "A response is already in flight on this upstream connection.");
     const stream = new ReadableStream<EventBatch>({
       start: (controller) => {
-        this.#current = controller;
+        this.#current = { controller };
       },
       cancel: () => {
         // The client is gone mid-response: the provider would keep streaming into this socket
@@ -110,22 +124,45 @@ class NativeResponsesSocket implements ResponsesSocket {
   }
 
   #onMessage(data: unknown): void {
-    const controller = this.#current;
-    if (!controller || typeof data !== "string") return;
+    const current = this.#current;
+    // Nothing asked for: a late frame of a finished response, dropped.
+    if (!current || typeof data !== "string") return;
     // The type comes from the JSON (frames have no `event:` line).
     const read = eventFromData(data, "unknown");
+    if (!this.#belongsTo(current, read)) return;
     const event = failureEventTypes.has(read.type) ? redactedEvent(read, this.secrets) : read;
-    controller.enqueue([event]);
+    current.controller.enqueue([event]);
     if (terminalEventTypes.has(event.type) || event.type === "error") {
       this.#current = undefined;
-      controller.close();
+      if (current.id !== undefined) this.#finished.push(current.id);
+      if (this.#finished.length > rememberedResponses) this.#finished.shift();
+      current.controller.close();
     }
+  }
+
+  /**
+   * Whether an event is the current response's. Events are matched by response id, not taken
+   * for whatever turn waits: a leftover of an earlier response (a repeated terminal, a frame
+   * after the terminal) would end the wrong turn with a foreign terminal event. Before the
+   * response's `response.created`, only an `error` (the answer to this create) and connection
+   * events pass; after it, an event naming another response is dropped.
+   */
+  #belongsTo(current: CurrentResponse, event: ResponsesEvent): boolean {
+    if (event.type === "error") return true;
+    const id = responseIdOf(event);
+    if (current.id === undefined) {
+      if (event.type !== "response.created") return connectionEventTypes.has(event.type);
+      if (id === undefined || this.#finished.includes(id)) return false;
+      current.id = id;
+      return true;
+    }
+    return id === undefined || id === current.id;
   }
 
   #onGone(how: string): void {
     this.#open = false;
-    const controller = this.#current;
+    const current = this.#current;
     this.#current = undefined;
-    controller?.error(new GatewayError("upstream_disconnected", `The upstream WebSocket ${how} before the response completed.`));
+    current?.controller.error(new GatewayError("upstream_disconnected", `The upstream WebSocket ${how} before the response completed.`));
   }
 }

@@ -10,6 +10,11 @@ import { isRecord } from "../streams/responses-event";
 import { pickReturnedResponseHeaders } from "./upstream-headers";
 
 const maxErrorBodyBytes = 64 * 1024;
+/**
+ * Longest wait for an error answer's body. The status is known already; a body that stalls must
+ * not hold the turn (and in a session, the connection's opening) past this.
+ */
+const errorBodyWaitMs = 5_000;
 
 export async function errorFromUpstreamResponse(response: Response, secrets: readonly string[]): Promise<GatewayError> {
   const text = await readBounded(response);
@@ -107,9 +112,13 @@ async function readBounded(response: Response): Promise<string> {
   const decoder = new TextDecoder();
   let text = "";
   let bytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), errorBodyWaitMs)));
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const read = await Promise.race([reader.read(), late]);
+      if (read === "late") break;
+      const { done, value } = read;
       if (done) break;
       bytes += value.byteLength;
       text += decoder.decode(value, { stream: true });
@@ -118,6 +127,7 @@ async function readBounded(response: Response): Promise<string> {
   } catch {
     // A broken error body still yields the status and whatever arrived.
   } finally {
+    clearTimeout(timer);
     reader.cancel().catch(() => {});
   }
   return text + decoder.decode();

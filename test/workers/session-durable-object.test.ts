@@ -1,89 +1,201 @@
-// The session Durable Object inside workerd: storage round trips past the 2 MB row limit,
-// restart recovery from storage, and the alarm that closes an idle upstream socket.
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+// The session Durable Object inside workerd: chains (one conversation each) routed from the
+// captured Claude Code and Codex requests, storage per chain past the 2 MB row limit, restart
+// recovery from storage, eviction, the alarm that closes idle sockets and expires storage.
+import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SessionDurableObject } from "../../src/session/session-durable-object";
 import { sessionObjectName } from "../../src/session/session-identity";
-import type { SessionSnapshot } from "../../src/session/turn-planner";
+import { capturedBody, capturedHeaders } from "./support/client-fixtures";
 
 const namespace = (env as unknown as { SESSIONS: DurableObjectNamespace<SessionDurableObject> }).SESSIONS;
 const worker = (exports as unknown as { default: Fetcher }).default;
 
-function snapshotWith(items: string[]): SessionSnapshot {
-  return { lastResponseId: "resp_1", fieldsKey: "{}", inputItems: items, outputItems: [{ type: "message", big: "y".repeat(2_500_000) }], connectionGeneration: 1 };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
+type Json = any;
+
+const user = (text: string) => ({ role: "user", content: [{ type: "input_text", text }] });
+
+interface Turn {
+  mode: string | null;
+  reason: string | null;
+  chain: string | null;
+  chains: string | null;
+  body: Json;
 }
 
-describe("session storage", () => {
+async function post(path: string, sessionId: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Turn> {
+  const response = await worker.fetch(`http://gateway.test${path}`, {
+    method: "POST",
+    headers: { authorization: "Bearer test-key-1", "session-id": sessionId, ...headers },
+    body: JSON.stringify(body),
+  });
+  const header = (name: string) => response.headers.get(name);
+  return { mode: header("x-turnpike-turn"), reason: header("x-turnpike-full-reason"), chain: header("x-turnpike-chain"), chains: header("x-turnpike-chains"), body: await response.json() };
+}
+
+const turn = (sessionId: string, input: unknown[], fields: Record<string, unknown> = {}) => post("/v1/responses", sessionId, { model: "gpt-5.5", ...fields, input });
+
+async function stubFor(sessionId: string) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("test-key-1"));
+  const keyId = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
+  return namespace.get(namespace.idFromName(await sessionObjectName(keyId, sessionId)));
+}
+
+/** Memory gone, storage kept: what an eviction or a deploy does. */
+async function restartAll(): Promise<void> {
+  const ids = [];
+  for (const id of await listDurableObjectIds(namespace)) ids.push(id);
+  for (const id of ids) {
+    await runInDurableObject(namespace.get(id), (_instance, state) => {
+      state.abort("simulated restart");
+    }).catch(() => {});
+  }
+}
+
+describe("chain storage", () => {
   it("round-trips items larger than a 2 MB row, and appends on delta turns", async () => {
     const stub = namespace.get(namespace.idFromName("storage-test"));
     await runInDurableObject(stub, async (instance) => {
+      const store = instance.store;
       const huge = JSON.stringify({ role: "user", content: "é".repeat(3_000_000) }); // ~6 MB of UTF-8
-      const first = snapshotWith([huge, '{"role":"user","content":"b"}']);
-      instance.store.saveSnapshot(first);
-      expect(instance.store.loadSnapshot()).toEqual(first);
+      const header = { id: "c1", lastResponseId: "resp_1", connectionGeneration: 1, accountId: "mock", inputCount: 2, retainedCharacters: 0, firstItemKey: undefined, lastActivity: 1 };
+      const output = JSON.stringify({ type: "message", big: "y".repeat(2_500_000) });
+      store.saveTurn(header, { fieldsKey: '{"model":"m"}', inputItems: [huge, '{"role":"user","content":"b"}'], keptInputItems: 0, outputItems: [output] });
+      expect(store.items("c1", "input")).toEqual([huge, '{"role":"user","content":"b"}']);
+      expect(store.items("c1", "output")).toEqual([output]);
+      expect(store.items("c1", "fields")).toEqual(['{"model":"m"}']);
 
-      const appended = { ...first, lastResponseId: "resp_2", inputItems: [...first.inputItems, '{"role":"user","content":"c"}'] };
-      instance.store.saveSnapshot(appended, first.inputItems.length);
-      const loaded = instance.store.loadSnapshot()!;
-      expect(loaded.lastResponseId).toBe("resp_2");
-      expect(loaded.inputItems).toEqual(appended.inputItems);
-      expect(instance.store.storedInputCount()).toBe(3);
-      instance.store.clearSnapshot();
-      expect(instance.store.loadSnapshot()).toBeUndefined();
+      store.saveTurn({ ...header, lastResponseId: "resp_2", inputCount: 3 }, { inputItems: [huge, '{"role":"user","content":"b"}', '{"role":"user","content":"c"}'], keptInputItems: 2, outputItems: [] });
+      expect(store.items("c1", "input")).toHaveLength(3);
+      expect(store.items("c1", "fields")).toEqual(['{"model":"m"}']);
+      expect(store.headers().find((entry) => entry.id === "c1")?.lastResponseId).toBe("resp_2");
+      store.deleteChain("c1");
+      expect(store.items("c1", "input")).toEqual([]);
+      expect(store.headers()).toEqual([]);
     });
   });
 });
 
-async function turn(sessionId: string, input: unknown[]) {
-  const response = await worker.fetch("http://gateway.test/v1/responses", {
-    method: "POST",
-    headers: { authorization: "Bearer test-key-1", "session-id": sessionId },
-    body: JSON.stringify({ model: "gpt-5.5", input }),
-  });
-  return { mode: response.headers.get("x-turnpike-turn"), reason: response.headers.get("x-turnpike-full-reason"), body: (await response.json()) as { id: string; output: unknown[] } };
-}
-
-describe("the session object through the Worker (built-in mock upstream)", () => {
+describe("chains: several conversations under one session id", () => {
   it("continues as a delta, and recovers from a restart with a full send", async () => {
-    const user = (text: string) => ({ role: "user", content: [{ type: "input_text", text }] });
     const first = await turn("restart-test", [user("one")]);
-    expect(first.mode).toBe("full");
+    expect(first).toMatchObject({ mode: "full", reason: "first_turn", chain: "c1" });
     const second = await turn("restart-test", [user("one"), ...first.body.output, user("two")]);
-    expect(second.mode).toBe("delta");
-
-    // Memory gone, storage kept: what an eviction or a deploy does.
-    const ids = [];
-    for (const id of await (await import("cloudflare:test")).listDurableObjectIds(namespace)) ids.push(id);
-    for (const id of ids) {
-      await runInDurableObject(namespace.get(id), (_instance, state) => {
-        state.abort("simulated restart");
-      }).catch(() => {});
-    }
+    expect(second).toMatchObject({ mode: "delta", chain: "c1" });
+    await restartAll();
     const third = await turn("restart-test", [user("one"), ...first.body.output, user("two"), ...second.body.output, user("three")]);
-    expect(third).toMatchObject({ mode: "full", reason: "reconnect" });
-    expect((third.body.output.at(-1) as { content: { text: string }[] }).content[0]!.text).toBe("Echo: three");
+    expect(third).toMatchObject({ mode: "full", reason: "reconnect", chain: "c1" });
+    expect(third.body.output.at(-1).content[0].text).toBe("Echo: three");
   });
 
-  it("the alarm closes an idle upstream socket", async () => {
-    await turn("alarm-test", [{ role: "user", content: "hi" }]);
-    const ids = [];
-    for (const id of await (await import("cloudflare:test")).listDurableObjectIds(namespace)) ids.push(id);
-    let closed = 0;
-    for (const id of ids) {
-      const stub = namespace.get(id);
-      const open = await runInDurableObject(stub, (instance) => {
-        const session = instance.session;
-        if (session.socketOpenedAt === undefined) return false;
-        session.lastActivity = Date.now() - 60 * 60_000;
-        return true;
-      });
-      if (!open) continue;
-      expect(await runDurableObjectAlarm(stub)).toBe(true);
-      expect(await runInDurableObject(stub, (instance) => instance.session.socketOpenedAt)).toBeUndefined();
-      closed += 1;
-    }
-    expect(closed).toBeGreaterThan(0);
+  it("Claude Code: a side request with another model between main turns leaves the main chain a delta", async () => {
+    const session = `claude-side-${Date.now()}`;
+    const headers = { ...capturedHeaders("claudeTurn1"), "x-claude-code-session-id": session, "x-api-key": "test-key-1" };
+    const main = capturedBody("claudeTurn1") as Json;
+    const messages = (extra: Json[]) => ({ ...main, messages: [...main.messages, ...extra], stream: false });
+    const first = await post("/v1/messages", session, messages([]), headers);
+    expect(first).toMatchObject({ chain: "c1" });
+    // The side request (a title, a topic check): the small model, its own prompt.
+    const side = await post("/v1/messages", session, { model: "claude-haiku-4-5", max_tokens: 512, messages: [{ role: "user", content: "Write a title for: say hi" }] }, headers);
+    expect(side).toMatchObject({ chain: "c2", reason: "new_chain" });
+    const second = await post("/v1/messages", session, messages([{ role: "assistant", content: first.body.content }, { role: "user", content: "and now?" }]), headers);
+    expect(second).toMatchObject({ mode: "delta", chain: "c1", chains: "2" });
+  });
+
+  it("two interleaved conversations each continue on their own chain", async () => {
+    const session = `interleaved-${Date.now()}`;
+    const a1 = await turn(session, [user("conversation a")]);
+    const b1 = await turn(session, [user("conversation b")]);
+    expect([a1.chain, b1.chain, b1.reason]).toEqual(["c1", "c2", "new_chain"]);
+    const a2 = await turn(session, [user("conversation a"), ...a1.body.output, user("a again")]);
+    const b2 = await turn(session, [user("conversation b"), ...b1.body.output, user("b again")]);
+    expect([a2.mode, a2.chain, b2.mode, b2.chain]).toEqual(["delta", "c1", "delta", "c2"]);
+  });
+
+  it("Codex: the captured tool round trip continues on its chain; another conversation does not disturb it", async () => {
+    const session = `codex-${Date.now()}`;
+    const request = capturedBody("codexToolRequest1");
+    const first = await turn(session, request.input as unknown[], { ...request, stream: false });
+    await turn(session, [user("a side conversation")], { ...request, stream: false });
+    const output = first.body.output as Json[];
+    const call = output.find((item) => item.type === "function_call");
+    const resent = [...(request.input as unknown[]), ...output, { type: "function_call_output", call_id: call.call_id, output: "hello-from-tool" }];
+    const second = await turn(session, resent, { ...request, stream: false });
+    expect(second).toMatchObject({ mode: "delta", chain: first.chain });
+  });
+
+  it("past SESSION_MAX_CHAINS the least recently used chain goes, with its storage", async () => {
+    const session = `eviction-${Date.now()}`;
+    const firsts: Turn[] = [];
+    for (let index = 0; index < 9; index += 1) firsts.push(await turn(session, [user(`conversation ${index}`)]));
+    expect(firsts.at(-1)!.chains).toBe("8");
+    const stub = await stubFor(session);
+    const stored = await runInDurableObject(stub, (instance) => instance.store.headers().map((header) => header.id).sort());
+    expect(stored).not.toContain("c1");
+    expect(stored).toHaveLength(8);
+    // The evicted conversation starts over; a kept one continues.
+    const evicted = await turn(session, [user("conversation 0"), ...firsts[0]!.body.output, user("more")]);
+    expect(evicted.mode).toBe("full");
+    const kept = await turn(session, [user("conversation 8"), ...firsts[8]!.body.output, user("more")]);
+    expect(kept).toMatchObject({ mode: "delta", chain: firsts[8]!.chain });
+  });
+
+  it("a restart keeps every chain's retained input: a chained WebSocket-style turn is rebuilt in full", async () => {
+    const session = `restart-chains-${Date.now()}`;
+    const a = await turn(session, [user("first conversation")]);
+    const b = await turn(session, [user("second conversation")]);
+    await restartAll();
+    // Chained by the client on b's response: the session rebuilds b's whole input.
+    const chained = await post("/v1/responses", session, { model: "gpt-5.5", previous_response_id: b.body.id, input: [user("go on")] });
+    expect(chained).toMatchObject({ mode: "full", reason: "reconnect", chain: b.chain });
+    const stub = await stubFor(session);
+    const chains = await runInDurableObject(stub, (instance) => instance.store.headers().length);
+    expect(chains).toBe(2);
+    expect(a.chain).not.toBe(b.chain);
+  });
+});
+
+describe("retention failures", () => {
+  it("a storage failure after the terminal event changes nothing the client saw; the next turn goes in full", async () => {
+    const session = `storage-failure-${Date.now()}`;
+    const first = await turn(session, [user("one")]);
+    const stub = await stubFor(session);
+    await runInDurableObject(stub, (instance) => {
+      const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
+      const original = store.saveTurn.bind(store);
+      store.saveTurn = () => {
+        store.saveTurn = original;
+        throw new Error("simulated storage failure");
+      };
+    });
+    const second = await turn(session, [user("one"), ...first.body.output, user("two")]);
+    expect(second.mode).toBe("delta");
+    expect(second.body.status).toBe("completed");
+    expect(second.body.output.at(-1).content[0].text).toBe("Echo: two");
+    // Memory and storage agree: neither kept the second turn, so the third goes in full.
+    const third = await turn(session, [user("one"), ...first.body.output, user("two"), ...second.body.output, user("three")]);
+    expect(third.mode).toBe("full");
+  });
+});
+
+describe("the alarm", () => {
+  it("closes an idle upstream socket, and keeps the chain's retained input", async () => {
+    const session = `alarm-idle-${Date.now()}`;
+    const first = await turn(session, [user("hi")]);
+    const stub = await stubFor(session);
+    await runInDurableObject(stub, (instance) => {
+      expect(instance.session.hasOpenSocket()).toBe(true);
+      const chain = (instance.session as unknown as { nextSocketDeadline(): number }).nextSocketDeadline();
+      expect(chain).toBeGreaterThan(Date.now());
+    });
+    // Make the socket idle: the session's clock says its last turn was long ago.
+    await runInDurableObject(stub, (instance) => {
+      (instance.session as unknown as { closeDueSockets(now: number): void }).closeDueSockets(Date.now() + 60 * 60_000);
+      expect(instance.session.hasOpenSocket()).toBe(false);
+    });
+    const next = await turn(session, [user("hi"), ...first.body.output, user("later")]);
+    expect(next).toMatchObject({ mode: "full", reason: "reconnect", chain: first.chain });
   });
 
   it("a WebSocket client's upgrade opens the upstream socket, and the idle alarm is set for it", async () => {
@@ -94,20 +206,15 @@ describe("the session object through the Worker (built-in mock upstream)", () =>
     // The built-in mock's socket sends a turn state on its upgrade, like older ChatGPT backends.
     expect(response.headers.get("x-codex-turn-state")).toMatch(/^mock-turn-/);
     response.webSocket!.accept();
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("test-key-1"));
-    const keyId = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
-    const stub = namespace.get(namespace.idFromName(await sessionObjectName(keyId, "upgrade-alarm")));
-    expect(await runInDurableObject(stub, (instance) => instance.session.socketOpenedAt)).toBeDefined();
+    const stub = await stubFor("upgrade-alarm");
+    expect(await runInDurableObject(stub, (instance) => instance.session.hasOpenSocket())).toBe(true);
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
     response.webSocket!.close(1000, "done");
   });
 
   it("turns keep the alarm set on the first turn; a fired alarm re-arms for what is left", async () => {
-    const user = (text: string) => ({ role: "user", content: [{ type: "input_text", text }] });
     const first = await turn("alarm-once", [user("one")]);
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("test-key-1"));
-    const keyId = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("").slice(0, 32);
-    const stub = namespace.get(namespace.idFromName(await sessionObjectName(keyId, "alarm-once")));
+    const stub = await stubFor("alarm-once");
     const firstAlarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
     expect(firstAlarm).toBeGreaterThan(Date.now());
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -115,7 +222,49 @@ describe("the session object through the Worker (built-in mock upstream)", () =>
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBe(firstAlarm);
     // The alarm fires early (activity moved the idle deadline): the socket stays, a new alarm is set.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await runInDurableObject(stub, (instance) => instance.session.socketOpenedAt)).toBeDefined();
+    expect(await runInDurableObject(stub, (instance) => instance.session.hasOpenSocket())).toBe(true);
     expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+  });
+
+  it("deletes the session's storage SESSION_RETENTION_MS after its last turn", async () => {
+    const session = `retention-${Date.now()}`;
+    await turn(session, [user("remember me")]);
+    const stub = await stubFor(session);
+    await runInDurableObject(stub, (instance) => {
+      expect(instance.store.headers()).toHaveLength(1);
+      // The last turn was longer ago than the retention (24 h by default).
+      instance.store.setValue("last_turn_at", String(Date.now() - 25 * 60 * 60_000));
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, async (instance, state) => {
+      expect(instance.store.headers()).toEqual([]);
+      expect(instance.store.value("chain_counter")).toBeUndefined();
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
+    // The session starts over.
+    expect((await turn(session, [user("hello again")])).reason).toBe("first_turn");
+  });
+
+  it("a WebSocket that named no session leaves nothing behind when it closes", async () => {
+    const before = new Set<string>();
+    for (const id of await listDurableObjectIds(namespace)) before.add(id.toString());
+    const response = await worker.fetch("http://gateway.test/v1/responses", { headers: { authorization: "Bearer test-key-1", upgrade: "websocket" } });
+    const socket = response.webSocket!;
+    socket.accept();
+    const frames: Json[] = [];
+    socket.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+    socket.send(JSON.stringify({ type: "response.create", model: "gpt-5.5", input: "ephemeral" }));
+    for (let waited = 0; !frames.some((frame) => frame.type === "response.completed") && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const created = [];
+    for (const id of await listDurableObjectIds(namespace)) if (!before.has(id.toString())) created.push(id);
+    expect(created).toHaveLength(1);
+    const stub = namespace.get(created[0]!);
+    expect(await runInDurableObject(stub, (instance) => instance.store.headers().length)).toBe(1);
+    socket.close(1000, "bye");
+    for (let waited = 0; waited < 5_000; waited += 20) {
+      if ((await runInDurableObject(stub, (instance) => instance.store.headers().length)) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await runInDurableObject(stub, (instance) => instance.store.headers().length)).toBe(0);
   });
 });

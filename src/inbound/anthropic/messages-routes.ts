@@ -71,6 +71,8 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
   if (typeof log.extra.turn === "string") headers.set("x-turnpike-turn", log.extra.turn);
   if (typeof log.extra.full_reason === "string") headers.set("x-turnpike-full-reason", log.extra.full_reason);
   if (typeof log.extra.history === "string") headers.set("x-turnpike-history", log.extra.history);
+  if (typeof log.extra.chain === "string") headers.set("x-turnpike-chain", log.extra.chain);
+  if (typeof log.extra.chains === "number") headers.set("x-turnpike-chains", String(log.extra.chains));
   if (source.stream !== true) {
     const message = responseToAnthropicMessage(await aggregateResponse(events), { model: source.model });
     headers.set("content-type", "application/json");
@@ -100,6 +102,9 @@ async function responsesEvents(context: Context<GatewayEnv>, converted: Converte
     log.extra.turn = response.headers.get("x-turnpike-turn") ?? undefined;
     log.extra.full_reason = response.headers.get("x-turnpike-full-reason") ?? undefined;
     log.extra.history = response.headers.get("x-turnpike-history") ?? undefined;
+    log.extra.chain = response.headers.get("x-turnpike-chain") ?? undefined;
+    const chains = Number(response.headers.get("x-turnpike-chains") ?? Number.NaN);
+    if (Number.isFinite(chains)) log.extra.chains = chains;
     if (!response.ok || !response.body) throw await errorFromUpstreamResponse(response, []);
     return readResponsesEvents(response.body);
   }

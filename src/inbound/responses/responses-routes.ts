@@ -129,7 +129,8 @@ async function openWebSocket(context: Context<GatewayEnv>): Promise<Response> {
   if (!sessions || context.get("configuration").websocketMode === "off") {
     throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
   }
-  const sessionId = sessionIdFromHeaders(context.req.raw.headers) ?? crypto.randomUUID();
-  return forwardToSession(context, sessions, sessionId, null);
+  const named = sessionIdFromHeaders(context.req.raw.headers);
+  // A socket that names no session gets one of its own, forgotten when the socket closes.
+  return forwardToSession(context, sessions, named ?? crypto.randomUUID(), null, { ephemeral: named === undefined });
 }
 

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { internalHeaders, isWebSocketUpgrade } from "../../session/session-durable-object";
+import { internalHeaders, isWebSocketUpgrade, type SessionDurableObject } from "../../session/session-durable-object";
 import { sessionObjectName } from "../../session/session-identity";
 
 export function sessionNamespace(context: Context<GatewayEnv>): DurableObjectNamespace | undefined {
@@ -19,11 +19,11 @@ export async function forwardToSession(
   namespace: DurableObjectNamespace,
   sessionId: string,
   body: BodyInit | null,
-  options: { keepLog?: boolean } = {},
+  options: { keepLog?: boolean; ephemeral?: boolean } = {},
 ): Promise<Response> {
   const log = context.get("log");
   const name = await sessionObjectName(context.get("gatewayKeyId"), sessionId);
-  const stub = namespace.get(namespace.idFromName(name));
+  const stub = namespace.get(namespace.idFromName(name)) as DurableObjectStub<SessionDurableObject>;
   const headers = new Headers(context.req.raw.headers);
   // The session needs no client credential: upstream headers are built from an allowlist.
   headers.delete("authorization");
@@ -33,6 +33,7 @@ export async function forwardToSession(
   // The session writes this request's log line (it sees the turn to its end), unless the caller
   // translates the answer and logs it itself.
   if (options.keepLog) headers.set(internalHeaders.logOwner, "caller");
+  if (options.ephemeral) headers.set(internalHeaders.ephemeral, "1");
   const isUpgrade = isWebSocketUpgrade(context.req.raw);
   // On anything but a GET, `Upgrade` means nothing (RFC 6455 §4.1), and the runtime would turn
   // a request that carries it into a socket handshake.
@@ -45,6 +46,7 @@ export async function forwardToSession(
     headers.delete("content-length");
     headers.delete("content-encoding");
   }
+  if (!isUpgrade) cancelOnDisconnect(context, stub, log.requestId);
   let response: Response;
   try {
     response = await stub.fetch("https://session.turnpike/turn", { method: isUpgrade ? "GET" : "POST", headers, body: isUpgrade ? null : body });
@@ -60,4 +62,24 @@ export async function forwardToSession(
   }
   if (!options.keepLog) log.delegate();
   return response;
+}
+
+/**
+ * A client that goes away while its session turn waits on a silent upstream: the runtime does
+ * not cancel the object's side of the request then, so the session is told, and lets the
+ * upstream go at once instead of at the idle limit. (Once output flows, the body's
+ * cancellation reaches the object by itself.)
+ */
+function cancelOnDisconnect(context: Context<GatewayEnv>, stub: DurableObjectStub<SessionDurableObject>, requestId: string): void {
+  const signal = context.req.raw.signal;
+  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  try {
+    waitUntil = context.executionCtx.waitUntil.bind(context.executionCtx);
+  } catch {
+    // No execution context (a test calling the app directly): nothing outlives the request anyway.
+  }
+  signal?.addEventListener("abort", () => {
+    const cancelling = stub.cancelTurn(requestId).catch(() => {});
+    waitUntil?.(cancelling);
+  }, { once: true });
 }
