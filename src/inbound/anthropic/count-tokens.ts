@@ -4,23 +4,15 @@
  * tokens of framing per message and counts images by size — but a real count that grows with
  * the request, never a fixed number and never a billed model call (protocol notes §5).
  */
+import { loadTokenCounter } from "../../shared/token-counter";
 
 /** Framing tokens per item, as OpenAI's chat format counts them. */
 const tokensPerItem = 4;
 /** An image of typical size at `detail: auto` (OpenAI counts 85 + 170 per 512 px tile). */
 const tokensPerImage = 765;
 
-type Encoder = { countTokens(text: string): number };
-let encoder: Promise<Encoder> | undefined;
-
-/** The tokenizer's tables are 2 MB: loaded on the first count, not on every cold start. */
-function loadEncoder(): Promise<Encoder> {
-  encoder ??= import("gpt-tokenizer/encoding/o200k_base").then((module) => ({ countTokens: (text: string) => module.countTokens(text) }));
-  return encoder;
-}
-
 export async function countRequestTokens(request: Record<string, unknown>): Promise<number> {
-  const { countTokens } = await loadEncoder();
+  const countTokens = await loadTokenCounter();
   let total = 0;
   const count = (text: string) => {
     if (text) total += countTokens(text);
