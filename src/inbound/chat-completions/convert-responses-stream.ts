@@ -206,8 +206,10 @@ class ResponsesToChat {
     const index = typeof summaryIndex === "number" ? summaryIndex : 0;
     const previous = this.#summaryIndex.get(key);
     this.#summaryIndex.set(key, index);
-    // A new summary part reads as a new paragraph, as in the non-streaming answer ("\n\n" join).
-    this.#delta({ reasoning_content: previous !== undefined && previous !== index ? `\n\n${text}` : text });
+    // A new summary part, or the first of another reasoning item, reads as a new paragraph, as
+    // in the non-streaming answer ("\n\n" joins).
+    const paragraph = previous !== undefined ? previous !== index : this.#summaryIndex.size > 1;
+    this.#delta({ reasoning_content: paragraph ? `\n\n${text}` : text });
   }
 
   /** The call's state; its first fragment (index, id, type, name) is sent when it is first seen. */
