@@ -9,6 +9,7 @@ import { GatewayError, toGatewayError } from "./errors/gateway-error";
 import { anthropicErrorResponse } from "./errors/render-anthropic-error";
 import { openAiErrorResponse } from "./errors/render-openai-error";
 import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-routes";
+import { chatCompletionsPaths, chatCompletionsRoutes } from "./inbound/chat-completions/chat-completions-routes";
 import { adminRoutes } from "./inbound/admin/admin-routes";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
@@ -33,10 +34,11 @@ app.route("/", adminRoutes);
 app.use("*", gatewayAuth());
 app.route("/", responsesRoutes);
 app.route("/", messagesRoutes);
+app.route("/", chatCompletionsRoutes);
 
 // A known path with the wrong method is a 405, not a 404.
 const knownPaths = responsesBasePaths.flatMap((base) => [`${base}/responses`, `${base}/responses/compact`, `${base}/models`]);
-for (const path of [...knownPaths, ...messagesPaths, "/health", "/"]) {
+for (const path of [...knownPaths, ...messagesPaths, ...chatCompletionsPaths, "/health", "/"]) {
   app.all(path, () => {
     throw new GatewayError("method_not_allowed", "This method is not allowed on this path.");
   });

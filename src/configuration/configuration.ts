@@ -47,6 +47,7 @@ const environmentSchema = z.object({
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
   SESSION_MAX_CHAINS: positiveInteger(8),
   SESSION_RETENTION_MS: positiveInteger(24 * 60 * 60_000),
+  SESSION_DERIVE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
   MODEL_MAP: optionalText,
   UPSTREAMS: optionalText,
   FAILOVER_MAX_ATTEMPTS: positiveInteger(3),
@@ -140,6 +141,8 @@ export interface SessionConfiguration {
   maxChains: number;
   /** A session's storage is deleted this long after its last turn. */
   retentionMs: number;
+  /** Chat Completions requests that name no session get one derived from their conversation. */
+  derive: "on" | "off";
 }
 
 
@@ -190,6 +193,7 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
       maxRetainedBytes: values.SESSION_MAX_RETAINED_BYTES,
       maxChains: values.SESSION_MAX_CHAINS,
       retentionMs: values.SESSION_RETENTION_MS,
+      derive: values.SESSION_DERIVE,
     },
   };
 }

@@ -4,6 +4,8 @@
  * `x-claude-code-session-id`) or, failing that, in the body's `prompt_cache_key`. The first
  * present, in this order, wins.
  */
+import { fingerprint } from "../shared/fingerprint";
+
 export const sessionHeaders = ["session-id", "session_id", "thread-id", "thread_id", "conversation_id", "x-claude-code-session-id"] as const;
 
 const maxSessionIdLength = 256;
@@ -19,6 +21,20 @@ export function sessionIdFromHeaders(headers: Headers): string | undefined {
 export function sessionIdFromBody(body: Record<string, unknown>): string | undefined {
   const key = body.prompt_cache_key;
   return typeof key === "string" && key.trim() ? key.trim().slice(0, maxSessionIdLength) : undefined;
+}
+
+/**
+ * A session for a conversation that names none (Chat Completions clients mostly do not): its
+ * model, instructions and first user message are the same on every one of its turns. Undefined
+ * when there is no user message to go by. Conversations that begin alike share the session and
+ * become chains of it (chain-router.ts); the gateway key is part of the object's name anyway.
+ */
+export function derivedSessionId(request: Record<string, unknown>): string | undefined {
+  const input = Array.isArray(request.input) ? request.input : [];
+  const firstUser = input.find((item) => typeof item === "object" && item !== null && (item as { role?: unknown }).role === "user");
+  if (firstUser === undefined) return undefined;
+  const instructions = typeof request.instructions === "string" ? request.instructions : "";
+  return `derived-${fingerprint(`${String(request.model)}\n${instructions}\n${JSON.stringify(firstUser)}`)}`;
 }
 
 /**

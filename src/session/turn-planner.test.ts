@@ -55,6 +55,20 @@ describe("HTTP clients resending their whole history (captured Codex requests)",
     expect(planFullHistoryTurn(request, snapshot, 1).mode).toBe("delta");
   });
 
+  it("a client that cannot carry reasoning back (Chat Completions) still continues as a delta", () => {
+    const reasoning = { type: "reasoning", id: "rs_1", summary: [], encrypted_content: "x" };
+    const message = { type: "message", role: "assistant", content: [{ type: "output_text", text: "hi", annotations: [] }] };
+    const snapshot = { ...snapshotAfterFirstToolRequest(), outputItems: [reasoning, message] };
+    const first = capturedBody("codexToolRequest1");
+    const request = { ...first, input: [...(first.input as unknown[]), message, { role: "user", content: "next" }] };
+    const plan = planFullHistoryTurn(request, snapshot, 1);
+    expect(plan.mode).toBe("delta");
+    expect(plan.request.input).toEqual([{ role: "user", content: "next" }]);
+    // Anything else the client leaves out of the output is an edit.
+    const dropped = { ...first, input: [...(first.input as unknown[]), { role: "user", content: "next" }] };
+    expect(planFullHistoryTurn(dropped, { ...snapshot, outputItems: [message] }, 1)).toMatchObject({ mode: "full", reason: "history_edited" });
+  });
+
   it("a web search an Anthropic client carries back (id and query, no sources) still matches", () => {
     const search = { id: "ws_1", type: "web_search_call", status: "completed", action: { type: "search", query: "webb launch", sources: [{ type: "url", url: "https://nasa.gov" }] } };
     const snapshot = { ...snapshotAfterFirstToolRequest(), outputItems: [search] };

@@ -191,19 +191,27 @@ function withoutChain(request: Record<string, unknown>): Record<string, unknown>
 function matchedPrefixLength(items: unknown[], texts: string[], snapshot: ChainSnapshot): number | undefined {
   const retained = snapshot.inputItems;
   const output = snapshot.outputItems;
-  if (items.length < retained.length + output.length) return undefined;
+  if (items.length < retained.length) return undefined;
   for (let index = 0; index < retained.length; index += 1) {
     // The client's own items come back byte for byte; only re-ordered keys need the slow path.
     if (texts[index] !== retained[index] && canonicalJson(items[index]) !== canonicalJson(JSON.parse(retained[index]!))) {
       return undefined;
     }
   }
-  for (let index = 0; index < output.length; index += 1) {
-    if (canonicalJson(comparableOutputItem(items[retained.length + index])) !== canonicalJson(comparableOutputItem(output[index]))) {
-      return undefined;
-    }
+  // The last output, as the client carries it back. A client that cannot carry reasoning (Chat
+  // Completions; an Anthropic client that dropped a thinking block) leaves it out: the provider
+  // still holds it in the chained response, which is what keeps the reasoning intact.
+  let position = retained.length;
+  for (const item of output) {
+    const carried = position < items.length && canonicalJson(comparableOutputItem(items[position])) === canonicalJson(comparableOutputItem(item));
+    if (carried) position += 1;
+    else if (!isReasoning(item)) return undefined;
   }
-  return retained.length + output.length;
+  return position;
+}
+
+function isReasoning(item: unknown): boolean {
+  return isRecord(item) && item.type === "reasoning";
 }
 
 /**

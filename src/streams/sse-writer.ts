@@ -20,6 +20,16 @@ export function encodeResponsesBatch(batch: readonly { type: string; data: strin
   return encoder.encode(text);
 }
 
+/**
+ * A batch of frames without `event:` lines (`data: <text>\n\n` each), as Chat Completions
+ * streams are written: the event's kind is in its JSON, and `[DONE]` ends the stream.
+ */
+export function encodeDataOnlyBatch(batch: readonly string[]): Uint8Array {
+  let text = "";
+  for (const data of batch) text += `data: ${data.includes("\n") ? data.split("\n").join("\ndata: ") : data}\n\n`;
+  return encoder.encode(text);
+}
+
 /** A comment frame: ignored by every SSE client, but it keeps idle proxies from cutting us off. */
 export function encodeSseComment(text: string): Uint8Array {
   return encoder.encode(`: ${text}\n\n`);

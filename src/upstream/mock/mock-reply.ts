@@ -3,7 +3,10 @@
  * - the last input item is a tool result → a text that quotes it, ending the tool round trip;
  * - the last user text asks to "run <command>" and a shell-like tool is offered → a call to it
  *   (`exec_command` {cmd} as Codex offers, `shell` {command: [...]}, `Bash` {command} as Claude
- *   Code offers);
+ *   Code offers; for Chat Completions agents `bash` {command, description} as opencode offers —
+ *   its 1.18 schema is {command, timeout?, workdir?}, earlier releases required `description`,
+ *   and an extra field is ignored by its schema — and `run_shell_command` {command, description}
+ *   as qwen-code offers, whose schema requires only `command`);
  * - the last user text says "call <tool name>" and that function tool is offered → a call to it
  *   with `{}`;
  * - otherwise → "Echo: <last user text>".
@@ -30,6 +33,8 @@ export function decideMockReply(body: Record<string, unknown>): MockReply {
     if (tools.has("exec_command")) return call("exec_command", { cmd: command });
     if (tools.has("shell")) return call("shell", { command: ["bash", "-lc", command] });
     if (tools.has("Bash")) return call("Bash", { command, description: `Run ${command}` });
+    if (tools.has("bash")) return call("bash", { command, description: `Run ${command}` });
+    if (tools.has("run_shell_command")) return call("run_shell_command", { command, description: `Run ${command}` });
   }
   const callRequest = /\bcall\s+(?:the\s+)?(?:tool\s+)?`?([\w.-]+)`?/i.exec(userText);
   if (callRequest?.[1] && tools.has(callRequest[1])) return call(callRequest[1], {});
