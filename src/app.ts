@@ -27,7 +27,7 @@ app.get("/health", (context) => {
   const { accounts } = context.get("configuration");
   return context.json({ status: "ok", upstream: accounts.length === 1 ? accounts[0]!.kind : "multiple", accounts: accounts.length });
 });
-// Claude Code probes the base URL with HEAD before its first request (protocol notes §5).
+// Claude Code probes the base URL with HEAD before its first request (docs/protocol.md §5).
 app.get("/", (context) => context.json({ name: "turnpike", status: "ok" }));
 // The operator's endpoints have their own key (ADMIN_KEY), checked before gateway keys.
 app.route("/", adminRoutes);

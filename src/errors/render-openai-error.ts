@@ -1,6 +1,6 @@
 /**
  * GatewayError in the OpenAI shapes: the HTTP error body `{"error": {message, type, param, code}}`
- * and, once a stream has started, the in-band terminal `response.failed` event (protocol notes §1).
+ * and, once a stream has started, the in-band terminal `response.failed` event (docs/protocol.md §1).
  */
 import { publicMessage, type GatewayError, type GatewayErrorKind } from "./gateway-error";
 

@@ -2,7 +2,7 @@
  * The Responses WebSocket towards clients (Codex with `supports_websockets`, the OpenAI SDK's
  * realtime-style clients): `response.create` (including `generate: false` warm-ups and
  * `previous_response_id` chains) and the legacy `response.append` in; events out as JSON text
- * frames; errors as nested `{type:"error", status, error:{…}}` frames (protocol notes §2).
+ * frames; errors as nested `{type:"error", status, error:{…}}` frames (docs/protocol.md §2).
  * A second `response.create` while one is in flight gets an error frame, never a dropped socket.
  *
  * Each client socket is one conversation: it owns a chain of the session (chain.ts) for as long
@@ -169,7 +169,7 @@ export class ClientSockets {
   }
 
   /**
-   * Keepalive frames (protocol notes §6): intermediaries close a WebSocket on which nothing
+   * Keepalive frames (docs/protocol.md §6): intermediaries close a WebSocket on which nothing
    * moves (Cloudflare's edge after ~100 s or more), and the runtime cannot send ping frames. A
    * socket that was sent nothing for KEEPALIVE_INTERVAL_MS gets a `turnpike:keepalive` event,
    * an Open Responses extension event (implementor-prefixed type and a sequence number, which

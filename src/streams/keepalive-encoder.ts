@@ -1,6 +1,6 @@
 /**
  * Bytes for the client, with a keepalive frame whenever nothing was written for an interval
- * (protocol notes §6: proxies cut idle streams at 60–125 s; reasoning can be silent longer).
+ * (docs/protocol.md §6: proxies cut idle streams at 60–125 s; reasoning can be silent longer).
  *
  * One loop pulls from the source and writes into a runtime-native `IdentityTransformStream`
  * where workerd has one, so that the runtime pumps the response body itself instead of pulling

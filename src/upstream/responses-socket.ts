@@ -1,5 +1,5 @@
 /**
- * One upstream Responses WebSocket ("WebSocket mode", protocol notes §2): `response.create`
+ * One upstream Responses WebSocket ("WebSocket mode", docs/protocol.md §2): `response.create`
  * frames out, the same event objects back as JSON text frames, one response at a time, and the
  * provider's one previous-response state bound to this connection.
  *

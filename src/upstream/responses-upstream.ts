@@ -135,7 +135,7 @@ export function prepareRequestObject(kind: UpstreamKind, body: Record<string, un
 /**
  * The body as this upstream needs it. The gateway always streams from the upstream (it
  * aggregates for `stream: false` clients), the ChatGPT backend requires `store: false`
- * (protocol §4), and an alias becomes the account's own model name. The client's text is
+ * (docs/protocol.md §4), and an alias becomes the account's own model name. The client's text is
  * forwarded untouched when nothing changes, so a multi-megabyte history is not re-serialised.
  */
 export function prepareRequestBody(kind: UpstreamKind, body: Record<string, unknown>, originalText: string, model?: string): string {

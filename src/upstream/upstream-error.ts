@@ -1,7 +1,7 @@
 /**
  * An upstream's non-2xx answer → GatewayError with the same status and an OpenAI-shaped body.
  * Handles OpenAI `{"error": {...}}`, bare `{"error": "..."}`, FastAPI `{"detail": ...}` (the
- * ChatGPT backend, protocol §1) and non-JSON bodies; turns the ChatGPT backend's
+ * ChatGPT backend, docs/protocol.md §1) and non-JSON bodies; turns the ChatGPT backend's
  * `resets_in_seconds` / `resets_at` into a `Retry-After` when the header is missing.
  */
 import { GatewayError } from "../errors/gateway-error";

@@ -4,7 +4,7 @@
  * rate-limit information comes back.
  */
 
-/** Client request headers the provider uses for caching, routing and attribution (protocol §3, §4). */
+/** Client request headers the provider uses for caching, routing and attribution (docs/protocol.md §3, §4). */
 const forwardedRequestHeaders = [
   "session-id",
   "session_id",

@@ -1,5 +1,5 @@
 // Builds Codex-like request sequences: each HTTP turn resends the whole history, with the
-// previous response's output items in a different key order (as Codex does, protocol §3).
+// previous response's output items in a different key order (as Codex does, docs/protocol.md §3).
 import { readFileSync } from "node:fs";
 import { readSse } from "./read-sse";
 

@@ -1,6 +1,6 @@
 /**
  * A final Responses response → an Anthropic Message, for `stream: false` clients (and for the
- * non-streaming retry Claude Code makes after a broken stream, protocol notes §5).
+ * non-streaming retry Claude Code makes after a broken stream, docs/protocol.md §5).
  *
  * Output items map to content blocks in order. The block builders are exported because the
  * streaming translator emits the same blocks for items it only sees whole (web search) or whose

@@ -1,7 +1,7 @@
 /**
  * Responses `usage` → Anthropic `usage`.
  *
- * The two APIs count cached input differently (protocol notes §5): OpenAI's `input_tokens`
+ * The two APIs count cached input differently (docs/protocol.md §5): OpenAI's `input_tokens`
  * includes `input_tokens_details.cached_tokens`, Anthropic's `input_tokens` excludes cache reads,
  * which are reported apart in `cache_read_input_tokens`. Passing OpenAI's number through would
  * make clients bill every cached token twice, at the full input price.

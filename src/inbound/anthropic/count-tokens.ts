@@ -2,7 +2,7 @@
  * `POST /v1/messages/count_tokens`: a local count of the translated request with the upstream
  * models' tokenizer (o200k_base, via gpt-tokenizer). An estimate — the provider adds a few
  * tokens of framing per message and counts images by size — but a real count that grows with
- * the request, never a fixed number and never a billed model call (protocol notes §5).
+ * the request, never a fixed number and never a billed model call (docs/protocol.md §5).
  *
  * Counting costs time in proportion to the text, whatever the text: byte-pair encoding one piece
  * costs more than linear in its length, and a run with no break in it (1 MiB of `x`, a base64

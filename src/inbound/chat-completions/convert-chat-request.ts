@@ -29,7 +29,7 @@ import {
   type UserContentPart,
 } from "./chat-completions-api";
 
-/** The Responses API refuses `max_output_tokens` below this (LiteLLM #35061; protocol notes §8). */
+/** The Responses API refuses `max_output_tokens` below this (LiteLLM #35061; docs/protocol.md §8). */
 export const minimumOutputTokens = 16;
 
 export interface ConvertedChatRequest {

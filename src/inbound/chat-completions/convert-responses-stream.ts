@@ -1,6 +1,6 @@
 /**
  * A supervised Responses event stream → Chat Completions stream frames
- * (`chat.completion.chunk` objects, then `[DONE]`; protocol notes §9).
+ * (`chat.completion.chunk` objects, then `[DONE]`; docs/protocol.md §9).
  *
  * Every chunk carries the same `id` (`chatcmpl-…` from the response id) and `created`, the
  * client's model name and one choice (index 0). The first delta has `role: "assistant"`. Then,

@@ -1,7 +1,7 @@
 /**
  * One Durable Object per ChatGPT account, the only holder of its OAuth tokens. Refresh tokens
  * are single-use: two refreshes racing with the same one end in `refresh_token_reused` and a
- * dead account (protocol §4), so every refresh of an account happens here, one at a time, and
+ * dead account (docs/protocol.md §4), so every refresh of an account happens here, one at a time, and
  * every caller that needs a new token meanwhile shares the one in flight.
  *
  * Storage is the truth: the seed's refresh token is spent by the first refresh, so the rotated

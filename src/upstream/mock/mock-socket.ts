@@ -66,7 +66,7 @@ export class MockResponsesSocket implements ResponsesSocket {
   }
 }
 
-/** `generate: false`: a response id to chain from, no model output (protocol §2). */
+/** `generate: false`: a response id to chain from, no model output (docs/protocol.md §2). */
 function warmUp(request: Record<string, unknown>, seed: string) {
   const response = {
     id: `resp_mock_${seed}`,
