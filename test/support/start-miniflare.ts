@@ -1,6 +1,7 @@
-// Starts a Worker straight in Miniflare, for `npm run bench` and `npm run soak`. `unstable_startWorker` (used by
-// the end-to-end tests) puts wrangler's own proxy Worker in front of the Worker, which measured
-// ~2.7 ms per request on this machine: more than the gateway's own cost, in every path alike.
+// Starts a Worker straight in Miniflare, for `npm run bench` and `npm run soak`.
+// `unstable_startWorker` (used by the end-to-end tests) puts wrangler's own proxy Worker in front
+// of the Worker, which measured ~2.7 ms per request on this machine: more than the gateway's own
+// cost, in every path alike.
 // Here the Worker is bundled with esbuild and its bindings come from the same wrangler.toml.
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
