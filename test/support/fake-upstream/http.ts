@@ -127,7 +127,8 @@ async function responses(ex: Exchange): Promise<void> {
     "x-request-id": `req_fake_${n}`, "x-codex-turn-state": `ts-${n}`,
     "x-ratelimit-remaining-requests": "99", "x-codex-primary-used-percent": "12",
   };
-  if (body.stream === false) return nonStreaming(ex, sc, plan.final, headers);
+  // Stream faults have no JSON form: a `stream: false` request gets the response as built.
+  if (body.stream === false) return nonStreaming(ex, sc, built.final, headers);
 
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers });
   res.flushHeaders();
