@@ -59,6 +59,7 @@ export class SoakInjector implements FaultInjector {
       if (fault.type === "cut" && (record.fault.kind === "refuse-upgrade" || record.fault.kind === "html-503")) {
         // The drop makes the gateway open a new socket: that upgrade is the refused one.
         this.armUpgradeRefusal(record);
+        record.fired = true;
       } else if (fault.type === "leftover" && request.transport === "websocket") {
         // Fires when the leftover goes out, if a next response ever comes on this connection.
       } else {
