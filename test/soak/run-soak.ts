@@ -17,6 +17,8 @@ const usage = `npm run soak -- [options]
   --deadline-ms MS        a turn not ended after this is hung (default ${defaultSoakOptions.deadlineMs})
   --upstream-transport T  the Worker's UPSTREAM_TRANSPORT for sessions: websocket or http (default: the gateway's)
   --examples N            findings shown per group (default ${defaultSoakOptions.examples})
+  --direct                the clients talk to the fake upstream itself (no gateway): shows that the
+                          harness sees each fault; use with --paths stateless,http-session,client-websocket
   --short                 the short soak of npm test (${shortSoakOptions.turns} turns, seed ${shortSoakOptions.seed})`;
 
 function list<Name extends string>(value: string | undefined, known: readonly Name[], what: string): Name[] | undefined {
@@ -40,7 +42,7 @@ async function main(): Promise<number> {
       turns: { type: "string" }, seed: { type: "string" }, concurrency: { type: "string" }, faults: { type: "string" },
       paths: { type: "string" }, only: { type: "string" }, "fault-rate": { type: "string" }, "idle-ms": { type: "string" },
       "deadline-ms": { type: "string" }, "upstream-transport": { type: "string" }, examples: { type: "string" },
-      short: { type: "boolean" }, help: { type: "boolean" },
+      short: { type: "boolean" }, direct: { type: "boolean" }, help: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
     deadlineMs: number(values["deadline-ms"], "deadline-ms"),
     upstreamTransport: transport,
     examples: number(values.examples, "examples"),
+    direct: values.direct,
   };
   const options: SoakOptions = { ...defaultSoakOptions, ...(values.short ? shortSoakOptions : {}) };
   for (const [key, value] of Object.entries(given)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

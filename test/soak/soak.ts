@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeUpstream } from "../support/fake-upstream";
 import { startInMiniflare } from "../support/start-miniflare";
+import type { Gateway } from "../support/start-gateway";
 import { faultKinds, paths, type FaultKind, type Path } from "./fault-kinds";
 import { SoakInjector } from "./fault-injector";
 import { planSoak, type PlannedConversation } from "./plan";
@@ -32,6 +33,11 @@ export interface SoakOptions {
   faultRate: number;
   /** UPSTREAM_TRANSPORT for the Worker (sessions): unset is the gateway's default (auto: WebSocket). */
   upstreamTransport?: "websocket" | "http" | undefined;
+  /**
+   * The clients talk to the fake upstream itself, no gateway between: a check of the harness,
+   * whose findings must then show the faults (Anthropic has no such upstream: left out).
+   */
+  direct?: boolean | undefined;
   /** Findings shown per group (column, fault kind, path). */
   examples: number;
   /** Progress lines (stderr in the command); none in tests. */
@@ -75,12 +81,13 @@ const gatewayKey = "gw-soak-key-0123456789";
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
+  if (options.direct && options.paths.includes("anthropic")) throw new Error("--direct has no Anthropic upstream: pass --paths without anthropic");
   let conversations = planSoak(options);
   if (options.only?.length) conversations = conversations.filter((conversation) => options.only!.includes(conversation.id));
   const injector = new SoakInjector();
   const log = new WorkerLog();
   const upstream = await startFakeUpstream({ faults: injector });
-  const gateway = await startInMiniflare(
+  const gateway = options.direct ? directGateway(upstream.url) : await startInMiniflare(
     wranglerConfig(),
     {
       UPSTREAM_URL: upstream.url,
@@ -120,11 +127,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       `${(elapsedMs / 1000).toFixed(1)} s; idle limit ${options.idleTimeoutMs} ms, turn deadline ${options.deadlineMs} ms` +
       `${options.upstreamTransport ? `, UPSTREAM_TRANSPORT=${options.upstreamTransport}` : ""}.`,
     `Faults: ${options.faults.join(", ")}. Paths: ${options.paths.join(", ")}.`,
+    ...(options.direct ? ["DIRECT: the clients talked to the fake upstream, no gateway between (a check of the harness)."] : []),
   ];
   const report = buildReport(records, log, header, options.idleTimeoutMs);
   const harness = harnessErrors.length > 0 ? `\n\nHarness errors (not the gateway's):\n${harnessErrors.join("\n")}` : "";
   const text = `${report.text}${report.findings.length > 0 ? `\n\nFindings:${describeFindings(report.findings, reproduceCommand(options), options.examples)}` : ""}${harness}`;
   return { report, records, text, elapsedMs, harnessErrors };
+}
+
+/** The fake upstream in the gateway's place (`--direct`): its routes are under /v1 as the gateway's. */
+function directGateway(upstreamUrl: string): Gateway {
+  return { url: upstreamUrl.replace(/\/v1$/, ""), close: async () => {} };
 }
 
 /**
@@ -137,6 +150,7 @@ export function reproduceCommand(options: SoakOptions): string {
   if (options.paths.join() !== paths.join()) parts.push(`--paths ${options.paths.join(",")}`);
   if (options.faultRate !== defaultSoakOptions.faultRate) parts.push(`--fault-rate ${options.faultRate}`);
   if (options.upstreamTransport) parts.push(`--upstream-transport ${options.upstreamTransport}`);
+  if (options.direct) parts.push("--direct");
   return parts.join(" ");
 }
 
