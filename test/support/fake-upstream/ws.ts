@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
 import { bearerAccepted } from "./oauth.js";
 import { applyFault } from "./faults.js";
-import type { UpgradeRefusal } from "./faults.js";
+import type { InjectedTurn, UpgradeRefusal } from "./faults.js";
 import { apiError, buildPlan, httpFailure, normalizeInput, resolveScenario, wsErrorFrame, wsRequestError } from "./scenarios.js";
 import { runPlan } from "./stream.js";
 import type { Sink } from "./stream.js";
@@ -25,7 +25,7 @@ interface Conn {
   /** The server closed or killed the socket itself (not a client disconnect). */
   serverClosed: boolean;
   /** Events of an earlier response, sent just before the next one, and its pace (faults.ts). */
-  leftover: { events: any[]; nextDelayMs: number } | null;
+  leftover: { events: any[]; nextDelayMs: number; owner: InjectedTurn | undefined } | null;
 }
 
 const TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
@@ -114,6 +114,7 @@ export function createWsHandler(st: State) {
     if (leftover) {
       for (const event of leftover.events) send(event);
       conn.leftover = null;
+      if (leftover.owner) st.injector?.onLeftoverSent?.(leftover.owner, { transport: "websocket", body, headers: conn.headers });
     }
     if (conn.inflight) {
       st.injector?.onRefused?.({ transport: "websocket", body, headers: conn.headers }, "response_already_in_progress");
@@ -181,7 +182,7 @@ export function createWsHandler(st: State) {
     void runPlan(plan, sink, ac.signal).then(() => {
       st.active.delete(ac);
       settle(false);
-      if (plan.leftover) conn.leftover = plan.leftover;
+      if (plan.leftover) conn.leftover = { ...plan.leftover, owner: injected };
     });
   }
 
