@@ -59,6 +59,8 @@ export interface FaultInjector {
   forRequest(request: UpstreamRequest): InjectedTurn | undefined;
   /** The fake refused a create as the provider would (`response_already_in_progress`, `previous_response_not_found`). */
   onRefused?(request: UpstreamRequest, code: string): void;
+  /** The gateway let go of `turn`'s response before its end (cancelled, closed, went away). */
+  onAbandoned?(turn: InjectedTurn): void;
   /** A WebSocket leftover of `owner`'s response went out, before `next`'s response. */
   onLeftoverSent?(owner: InjectedTurn, next: UpstreamRequest): void;
   /** A WebSocket upgrade to refuse, by its headers; undefined accepts it. */

@@ -92,7 +92,9 @@ function pick(ex: Exchange, injected?: InjectedTurn): ResolvedScenario | null {
     else ex.res.end(fault.body);
     return null;
   }
-  if (fault?.type === "previous-not-found") {
+  const unknownPrevious = ex.st.stored && typeof body.previous_response_id === "string" && !ex.st.stored.has(body.previous_response_id);
+  if (fault?.type === "previous-not-found" || unknownPrevious) {
+    if (unknownPrevious && fault?.type !== "previous-not-found") ex.st.injector?.onRefused?.({ transport: "http", body, headers: ex.rec.headers }, "previous_response_not_found");
     json(ex.res, 400, apiError(`Previous response with id '${String(body.previous_response_id)}' not found.`,
       "invalid_request_error", "previous_response_not_found", "previous_response_id"));
     return null;
@@ -141,7 +143,9 @@ async function responses(ex: Exchange): Promise<void> {
     }),
     finish: (ending) => (ending === "destroy" ? ex.destroy() : res.end()),
   };
-  await runPlan(plan, sink, signal);
+  const finished = await runPlan(plan, sink, signal);
+  if (!finished && injected) st.injector?.onAbandoned?.(injected);
+  if (finished && plan.completed && body.store === true) st.stored?.add(`resp_fake_${n}`);
 }
 
 /** `stream: false`: the JSON response object, or the non-streaming analogue of the failure. */

@@ -35,6 +35,12 @@ export interface FakeUpstreamOptions {
   requireIssuedTokens?: boolean;
   /** Faults per request (reply kind, tag, fault) and per WebSocket upgrade, for the chaos soak. */
   faults?: FaultInjector;
+  /**
+   * HTTP `previous_response_id` as the provider treats it: only a response created with
+   * `store: true` can be chained from, any other id is `previous_response_not_found`.
+   * Off by default: other tests send ids the fake never issued.
+   */
+  storedResponsesOnly?: boolean;
 }
 
 export interface FakeUpstream {
@@ -71,6 +77,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     extras: options.codexExtras ?? false,
     connectionLimitMs: options.connectionLimitMs ?? 60 * 60 * 1000,
     upgradeStatus: options.upgradeStatus ?? null,
+    stored: options.storedResponsesOnly ? new Set() : undefined,
     auth: createTokenAuthority(options),
     injector: options.faults,
   };

@@ -33,6 +33,8 @@ export interface State {
   upgradeStatus: number | "hang" | null;
   /** The fake auth service (`POST /oauth/token`) and the bearer check it feeds. */
   auth: TokenAuthority;
+  /** Ids of responses created over HTTP with `store: true`, when chaining over HTTP is checked. */
+  stored: Set<string> | undefined;
   /** Chooses faults per request and upgrade (the chaos soak); none: every request is answered as scripted. */
   injector?: FaultInjector | undefined;
 }

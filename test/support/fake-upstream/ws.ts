@@ -179,7 +179,8 @@ export function createWsHandler(st: State) {
         else ws.close(1000, "stream closed before completion");
       },
     };
-    void runPlan(plan, sink, ac.signal).then(() => {
+    void runPlan(plan, sink, ac.signal).then((finished) => {
+      if (!finished && injected) st.injector?.onAbandoned?.(injected);
       st.active.delete(ac);
       settle(false);
       if (plan.leftover) conn.leftover = { ...plan.leftover, owner: injected };
