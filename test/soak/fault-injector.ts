@@ -18,6 +18,8 @@ export interface InjectedTurnRecord {
   fired: boolean;
   /** What the upstream saw for this turn, in order (for the report). */
   upstream: string[];
+  /** When the gateway let go of the turn's upstream response before its end. */
+  abandonedAt?: number;
 }
 
 const tagPattern = /#soak:([a-z0-9.]+)#/g;
@@ -79,8 +81,13 @@ export class SoakInjector implements FaultInjector {
     else record.upstream.push(`${describeRequest(request)} refused: ${code}`);
   }
 
+  onAbandoned(turn: InjectedTurn): void {
+    const record = this.#turns.get(untag(turn.tag));
+    if (record) record.abandonedAt ??= Date.now();
+  }
+
   onLeftoverSent(owner: InjectedTurn, next: UpstreamRequest): void {
-    const record = this.#turns.get(owner.tag.replace(/^#soak:|#$/g, ""));
+    const record = this.#turns.get(untag(owner.tag));
     if (!record) return;
     record.fired = true;
     record.upstream.push(`leftover sent before the next create (${describeRequest(next)}, tag ${newestTag(next.body?.input) ?? "none"})`);
@@ -100,6 +107,10 @@ export class SoakInjector implements FaultInjector {
     armed.turn.upstream.push(`upgrade refused with ${armed.refusal.status} (${armed.refusal.contentType})`);
     return armed.refusal;
   }
+}
+
+function untag(text: string): string {
+  return text.replace(/^#soak:|#$/g, "");
 }
 
 function describeRequest(request: UpstreamRequest): string {

@@ -20,6 +20,8 @@ export interface HttpObservation {
   text: string | undefined;
   endedBy: "complete" | "deadline" | "client-left" | "network-error";
   networkError?: string;
+  /** When the client left on purpose. */
+  leftAt?: number;
   durationMs: number;
 }
 
@@ -36,15 +38,17 @@ export async function postTurn(url: string, body: unknown, headers: Record<strin
     endedBy = "deadline";
     controller.abort();
   }, options.deadlineMs);
+  const observation: HttpObservation = {
+    transport: "http", status: undefined, contentType: "", requestId: undefined, events: [], text: undefined, endedBy, durationMs: 0,
+  };
   const leave = () => {
-    if (endedBy === "complete") endedBy = "client-left";
+    if (endedBy !== "complete") return;
+    endedBy = "client-left";
+    observation.leftAt = Date.now();
     controller.abort();
   };
   const abort = options.abort;
   const leaveTimer = abort && "afterMs" in abort ? setTimeout(leave, abort.afterMs) : undefined;
-  const observation: HttpObservation = {
-    transport: "http", status: undefined, contentType: "", requestId: undefined, events: [], text: undefined, endedBy, durationMs: 0,
-  };
   try {
     const response = await fetch(url, {
       method: "POST",

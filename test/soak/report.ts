@@ -104,6 +104,7 @@ export function buildReport(records: TurnRecord[], log: WorkerLog, header: strin
     table("path", [...[...byPath.values()].filter((row) => row.turns > 0), total]),
     "",
     ...turnTimes(records, slowMs),
+    ...releases(records),
     ...warnings(log),
   ].join("\n");
   const totals = { turns: total.turns, ...total.counts };
@@ -134,10 +135,33 @@ function turnTimes(records: TurnRecord[], slowMs: number): string[] {
   return lines;
 }
 
+/**
+ * After a client left mid-turn, how soon the gateway let go of the upstream response (README: "a
+ * client that disconnects cancels the upstream request"). Not counted: shown per path.
+ */
+function releases(records: TurnRecord[]): string[] {
+  const left = records.filter((record) => record.leftAt !== undefined && record.injected.upstream.some((line) => line.includes(" → ")));
+  if (left.length === 0) return [];
+  const lines = ["", "Clients that left mid-turn: when the gateway let go of the upstream response (not counted):"];
+  for (const path of paths) {
+    const ofPath = left.filter((record) => record.path === path);
+    if (ofPath.length === 0) continue;
+    const delays = ofPath.flatMap((record) => (record.injected.abandonedAt === undefined ? [] : [Math.max(0, record.injected.abandonedAt - record.leftAt!)])).sort((a, b) => a - b);
+    const late = ofPath.filter((record) => record.injected.abandonedAt !== undefined && record.injected.abandonedAt - record.leftAt! > 250);
+    const never = ofPath.length - delays.length;
+    const examples = late.slice(0, 4).map((record) => `${record.turn.tag} ${record.injected.abandonedAt! - record.leftAt!} ms`).join(", ");
+    lines.push(
+      `  ${pathNames[path].padEnd(15)} ${ofPath.length} left; let go within 250 ms: ${delays.length - late.length}; later: ${late.length}` +
+        `${delays.length ? ` (max ${delays[delays.length - 1]} ms)` : ""}${examples ? ` e.g. ${examples}` : ""}; streamed on to its end: ${never}`,
+    );
+  }
+  return lines;
+}
+
 function warnings(log: WorkerLog): string[] {
   const counts = log.warnings();
   if (counts.size === 0) return [];
-  return ["", "Worker warnings (not counted):", ...[...counts].map(([message, count]) => `  ${count} × ${message}`)];
+  return ["", "Worker warnings and notes (not counted):", ...[...counts].map(([message, count]) => `  ${count} × ${message}`)];
 }
 
 /** Every finding, grouped by column and fault kind, at most `perGroup` examples each. */

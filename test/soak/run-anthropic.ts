@@ -33,7 +33,7 @@ export async function runAnthropicConversation(conversation: PlannedConversation
       abort,
     });
     const verdict = checkAnthropicHttp(observation, turn.stream, recorder.expectation(turn));
-    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", requestId: observation.requestId, durationMs: observation.durationMs });
+    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", leftAt: observation.leftAt, requestId: observation.requestId, durationMs: observation.durationMs });
     messages.push(message);
     toolUseId = undefined;
     if (verdict.success) {

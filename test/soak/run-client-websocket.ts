@@ -39,7 +39,7 @@ export async function runClientWebSocketConversation(conversation: PlannedConver
     const after = socket?.takeStray() ?? [];
     const verdict = checkResponsesSocket(sent.observation, after, sent.expectation);
     const clientLeft = sent.observation.endedBy === "client-left";
-    recorder.finish(sent.turn, sent.injected, verdict, { clientLeft, durationMs: sent.observation.durationMs });
+    recorder.finish(sent.turn, sent.injected, verdict, { clientLeft, leftAt: sent.observation.leftAt, durationMs: sent.observation.durationMs });
     history.push(...sent.newItems);
     callId = undefined;
     chainFrom = undefined;

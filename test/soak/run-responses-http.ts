@@ -21,7 +21,7 @@ export async function runStatelessConversation(conversation: PlannedConversation
     const abort = turn.fault.kind === "client-abort" ? clientAbortPoint(turn.fault) : undefined;
     const observation = await postTurn(`${context.gatewayUrl}/v1/responses`, body, headers(context, conversation, turn.tag), { deadlineMs: context.deadlineMs, abort });
     const verdict = checkResponsesHttp(observation, turn.stream, recorder.expectation(turn));
-    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", requestId: observation.requestId, durationMs: observation.durationMs });
+    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", leftAt: observation.leftAt, requestId: observation.requestId, durationMs: observation.durationMs });
   }
   return recorder;
 }
@@ -43,7 +43,7 @@ export async function runHttpSessionConversation(conversation: PlannedConversati
       abort,
     });
     const verdict = checkResponsesHttp(observation, turn.stream, recorder.expectation(turn));
-    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", requestId: observation.requestId, durationMs: observation.durationMs });
+    recorder.finish(turn, injected, verdict, { clientLeft: observation.endedBy === "client-left", leftAt: observation.leftAt, requestId: observation.requestId, durationMs: observation.durationMs });
     history.push(...newItems);
     callId = undefined;
     if (verdict.success) {

@@ -86,7 +86,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (options.only?.length) conversations = conversations.filter((conversation) => options.only!.includes(conversation.id));
   const injector = new SoakInjector();
   const log = new WorkerLog();
-  const upstream = await startFakeUpstream({ faults: injector });
+  const upstream = await startFakeUpstream({ faults: injector, storedResponsesOnly: true });
   const gateway = options.direct ? directGateway(upstream.url) : await startInMiniflare(
     wranglerConfig(),
     {

@@ -17,6 +17,8 @@ export interface SocketObservation {
   frames: Frame[];
   endedBy: "terminal" | "deadline" | "client-left" | "closed";
   closeCode?: number;
+  /** When the client left on purpose. */
+  leftAt?: number;
   durationMs: number;
 }
 
@@ -79,7 +81,11 @@ export class SoakSocket {
         if (leaveTimer) clearTimeout(leaveTimer);
         // A client that leaves, or gives up, drops the socket (Codex: no close frame).
         if (endedBy === "client-left" || endedBy === "deadline") this.#socket.terminate();
-        resolve({ transport: "websocket", frames, endedBy, ...(this.#closed !== undefined ? { closeCode: this.#closed } : {}), durationMs: Date.now() - started });
+        resolve({
+          transport: "websocket", frames, endedBy, durationMs: Date.now() - started,
+          ...(this.#closed !== undefined ? { closeCode: this.#closed } : {}),
+          ...(endedBy === "client-left" ? { leftAt: Date.now() } : {}),
+        });
       };
       const abort = options.abort;
       this.#current = { frames, done: finish, ...(abort && "afterEvents" in abort ? { abortAfter: abort.afterEvents } : {}) };

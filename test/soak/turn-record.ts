@@ -28,6 +28,8 @@ export interface TurnRecord {
   /** What the fake upstream did for the turn: `fired` can still turn true after the turn (a leftover). */
   injected: InjectedTurnRecord;
   clientLeft: boolean;
+  /** When the client left on purpose (the upstream should be let go of at once). */
+  leftAt: number | undefined;
   durationMs: number;
 }
 
@@ -56,7 +58,7 @@ export class ConversationRecorder {
   }
 
   /** Records the finished turn; `clientLeft`: the client left on purpose before the end. */
-  finish(turn: PlannedTurn, injected: InjectedTurnRecord, checked: Verdict, details: { clientLeft: boolean; requestId?: string | undefined; durationMs: number }): TurnRecord {
+  finish(turn: PlannedTurn, injected: InjectedTurnRecord, checked: Verdict, details: { clientLeft: boolean; leftAt?: number | undefined; requestId?: string | undefined; durationMs: number }): TurnRecord {
     this.context.injector.finish(injected);
     let verdict = checked;
     if (details.clientLeft) {
@@ -87,6 +89,7 @@ export class ConversationRecorder {
       requestId: details.requestId,
       injected,
       clientLeft: details.clientLeft,
+      leftAt: details.leftAt,
       durationMs: details.durationMs,
     };
     this.records.push(record);

@@ -13,6 +13,12 @@ export interface LogLine {
 /** Kinds the gateway gives failures of its own (errors/gateway-error.ts), never an upstream's. */
 const ownFailureKinds = new Set(["internal", "configuration"]);
 
+/**
+ * The runtime's notes that a client went away while workerd wrote to it (the soak's clients
+ * leave mid-turn on purpose): not the gateway's errors. Listed in the report, not counted.
+ */
+const clientGonePatterns = [/disconnected: ::write\(.*\): (Broken pipe|Connection reset by peer)/, /disconnected: ::writev?\(/];
+
 export class WorkerLog {
   readonly lines: LogLine[] = [];
   readonly #byRequestId = new Map<string, LogLine[]>();
@@ -46,8 +52,13 @@ export class WorkerLog {
       return undefined;
     }
     // Not one of the gateway's own lines: the runtime's (uncaught exceptions, internal errors).
+    if (WorkerLog.clientGone(line)) return undefined;
     if (/uncaught|unhandled|internal error|exception|error/i.test(line.text)) return `runtime: ${line.text.slice(0, 200)}`;
     return undefined;
+  }
+
+  static clientGone(line: LogLine): boolean {
+    return !line.json && clientGonePatterns.some((pattern) => pattern.test(line.text));
   }
 
   problems(): { line: LogLine; problem: string }[] {
@@ -57,10 +68,14 @@ export class WorkerLog {
     });
   }
 
-  /** Warning lines by message (not counted as errors: shown so that nothing is hidden). */
+  /** Warning lines by message, and the runtime's client-gone notes (not counted: shown so that nothing is hidden). */
   warnings(): Map<string, number> {
     const counts = new Map<string, number>();
     for (const line of this.lines) {
+      if (WorkerLog.clientGone(line)) {
+        const message = `runtime: a client went away while workerd wrote to it (${line.text.replace(/^.*disconnected: /, "").slice(0, 80)})`;
+        counts.set(message, (counts.get(message) ?? 0) + 1);
+      }
       if (line.json?.level !== "warn") continue;
       const message = `${String(line.json.message ?? "")}${line.json.error ? ` (${String(line.json.error)})` : ""}`;
       counts.set(message, (counts.get(message) ?? 0) + 1);
