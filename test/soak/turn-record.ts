@@ -33,10 +33,14 @@ export interface TurnRecord {
   durationMs: number;
 }
 
-/** Whether the turn's fault happened: reached the upstream's answer, or the client left. */
+/**
+ * Whether the turn's fault happened: it reached the upstream's answer (a client-abort: the
+ * upstream had the request and the client left; leaving a turn that never got there, e.g. one
+ * stuck in the gateway, disturbs nothing new).
+ */
 export function faultFired(record: Pick<TurnRecord, "turn" | "injected" | "clientLeft">): boolean {
   const kind = record.turn.fault.kind;
-  return kind !== "none" && (kind === "client-abort" ? record.clientLeft : record.injected.fired);
+  return kind !== "none" && record.injected.fired && (kind !== "client-abort" || record.clientLeft);
 }
 
 /** One conversation's turns, in order, and the session state the checks need. */
@@ -67,9 +71,10 @@ export class ConversationRecorder {
       verdict = { ...kept, success: false, outcome: `client left (${checked.outcome})` };
     }
     const kind = turn.fault.kind;
-    // A fault that never reached the upstream disturbed nothing (the turn is judged as a normal
-    // one, and must succeed); a client that left did.
-    const normal = !faultFired({ turn, injected, clientLeft: details.clientLeft });
+    // A fault that never reached the upstream disturbed nothing: the turn is judged as a normal
+    // one, and must succeed (unless its client left: nothing is owed then).
+    const fired = faultFired({ turn, injected, clientLeft: details.clientLeft });
+    const normal = !fired && !details.clientLeft;
     const lastFault = this.#lastFault();
     const failed = normal && !verdict.success;
     // A client WebSocket without a session id still has a session object, for the socket's life.
@@ -83,7 +88,7 @@ export class ConversationRecorder {
       path: this.conversation.path,
       session: this.conversation.session,
       turn,
-      attributedTo: normal ? (lastFault ?? kind) : kind,
+      attributedTo: fired ? kind : (lastFault ?? kind),
       verdict,
       poisoned,
       requestId: details.requestId,
