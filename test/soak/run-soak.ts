@@ -19,6 +19,7 @@ const usage = `npm run soak -- [options]
   --examples N            findings shown per group (default ${defaultSoakOptions.examples})
   --direct                the clients talk to the fake upstream itself (no gateway): shows that the
                           harness sees each fault; use with --paths stateless,http-session,client-websocket
+  --worker-log            print every line the Worker wrote (with --only: that conversation's whole log)
   --short                 the short soak of npm test (${shortSoakOptions.turns} turns, seed ${shortSoakOptions.seed})`;
 
 function list<Name extends string>(value: string | undefined, known: readonly Name[], what: string): Name[] | undefined {
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
       turns: { type: "string" }, seed: { type: "string" }, concurrency: { type: "string" }, faults: { type: "string" },
       paths: { type: "string" }, only: { type: "string" }, "fault-rate": { type: "string" }, "idle-ms": { type: "string" },
       "deadline-ms": { type: "string" }, "upstream-transport": { type: "string" }, examples: { type: "string" },
-      short: { type: "boolean" }, direct: { type: "boolean" }, help: { type: "boolean" },
+      short: { type: "boolean" }, direct: { type: "boolean" }, "worker-log": { type: "boolean" }, help: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
     upstreamTransport: transport,
     examples: number(values.examples, "examples"),
     direct: values.direct,
+    printWorkerLog: values["worker-log"],
   };
   const options: SoakOptions = { ...defaultSoakOptions, ...(values.short ? shortSoakOptions : {}) };
   for (const [key, value] of Object.entries(given)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

@@ -38,6 +38,8 @@ export interface SoakOptions {
    * whose findings must then show the faults (Anthropic has no such upstream: left out).
    */
   direct?: boolean | undefined;
+  /** Print every line the Worker wrote (with --only: the replayed conversation's whole log). */
+  printWorkerLog?: boolean | undefined;
   /** Findings shown per group (column, fault kind, path). */
   examples: number;
   /** Progress lines (stderr in the command); none in tests. */
@@ -131,7 +133,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   ];
   const report = buildReport(records, log, header, options.idleTimeoutMs);
   const harness = harnessErrors.length > 0 ? `\n\nHarness errors (not the gateway's):\n${harnessErrors.join("\n")}` : "";
-  const text = `${report.text}${report.findings.length > 0 ? `\n\nFindings:${describeFindings(report.findings, reproduceCommand(options), options.examples)}` : ""}${harness}`;
+  const workerLog = options.printWorkerLog ? `\n\nWorker log (${log.lines.length} lines):\n${log.lines.map((line) => `${line.stream}: ${line.text}`).join("\n")}` : "";
+  const text = `${report.text}${report.findings.length > 0 ? `\n\nFindings:${describeFindings(report.findings, reproduceCommand(options), options.examples)}` : ""}${harness}${workerLog}`;
   return { report, records, text, elapsedMs, harnessErrors };
 }
 
