@@ -75,6 +75,9 @@ export class SoakInjector implements FaultInjector {
   onRefused(request: UpstreamRequest, code: string): void {
     const record = this.#recordOf(request);
     if (!record) return;
+    const first = !record.upstream.some((line) => line.includes(" → "));
+    // The provider refusing the chain on the turn's first request is what this fault is.
+    if (first && code === "previous_response_not_found" && record.fault.kind === "previous-not-found") record.fired = true;
     const last = record.upstream[record.upstream.length - 1];
     // The refusal of the request just logged, or of one that never reached the injector.
     if (code === "previous_response_not_found" && last?.endsWith("→ normal")) record.upstream[record.upstream.length - 1] = `${last} → refused: ${code}`;

@@ -92,11 +92,8 @@ function pick(ex: Exchange, injected?: InjectedTurn): ResolvedScenario | null {
     else ex.res.end(fault.body);
     return null;
   }
-  const unknownPrevious = ex.st.stored && typeof body.previous_response_id === "string" && !ex.st.stored.has(body.previous_response_id);
-  if (fault?.type === "previous-not-found" || unknownPrevious) {
-    if (unknownPrevious && fault?.type !== "previous-not-found") ex.st.injector?.onRefused?.({ transport: "http", body, headers: ex.rec.headers }, "previous_response_not_found");
-    json(ex.res, 400, apiError(`Previous response with id '${String(body.previous_response_id)}' not found.`,
-      "invalid_request_error", "previous_response_not_found", "previous_response_id"));
+  if (fault?.type === "previous-not-found") {
+    previousNotFound(ex.res, body.previous_response_id);
     return null;
   }
   const sc = injected ? resolveScenario(injected.reply === "function_call" ? "function-call" : "ok") : takeScenario(ex.st, body.model);
@@ -114,10 +111,20 @@ function pick(ex: Exchange, injected?: InjectedTurn): ResolvedScenario | null {
   return sc;
 }
 
+function previousNotFound(res: ServerResponse, id: unknown): void {
+  json(res, 400, apiError(`Previous response with id '${String(id)}' not found.`, "invalid_request_error", "previous_response_not_found", "previous_response_id"));
+}
+
 async function responses(ex: Exchange): Promise<void> {
   const { st, res, rec, signal } = ex;
   const body = rec.body;
-  const injected = typeof body === "object" && body !== null ? st.injector?.forRequest({ transport: "http", body, headers: rec.headers }) : undefined;
+  const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
+  // A response that was not stored cannot be chained from over HTTP (checked before any fault).
+  if (isObject && st.stored && typeof body.previous_response_id === "string" && !st.stored.has(body.previous_response_id)) {
+    st.injector?.onRefused?.({ transport: "http", body, headers: rec.headers }, "previous_response_not_found");
+    return previousNotFound(res, body.previous_response_id);
+  }
+  const injected = isObject ? st.injector?.forRequest({ transport: "http", body, headers: rec.headers }) : undefined;
   const sc = pick(ex, injected);
   if (!sc) return;
   const n = ++st.n;
