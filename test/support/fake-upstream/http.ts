@@ -2,7 +2,9 @@
 // POST /oauth/token (at the root) for ChatGPT token refreshes.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { answerTokenRequest, bearerAccepted, tokenRequestBody } from "./oauth.js";
-import { MODELS, apiError, buildPlan, compactBody, httpFailure, normalizeInput } from "./scenarios.js";
+import { applyFault } from "./faults.js";
+import type { InjectedTurn } from "./faults.js";
+import { MODELS, apiError, buildPlan, compactBody, httpFailure, normalizeInput, resolveScenario } from "./scenarios.js";
 import type { ResolvedScenario } from "./scenarios.js";
 import { runPlan, sleep, waitAbort } from "./stream.js";
 import type { Sink } from "./stream.js";
@@ -72,14 +74,29 @@ export async function handleHttp(st: State, req: IncomingMessage, res: ServerRes
   json(res, 404, apiError(`Invalid URL (${method} ${path})`, "invalid_request_error", null));
 }
 
-/** Picks the scenario and answers HTTP-status failures; returns null when the request is answered. */
-function pick(ex: Exchange): ResolvedScenario | null {
+/**
+ * Picks the scenario (the fault injector's reply, else the script or the model) and answers
+ * HTTP-status failures; returns null when the request is answered.
+ */
+function pick(ex: Exchange, injected?: InjectedTurn): ResolvedScenario | null {
   const body = ex.rec.body;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     json(ex.res, 400, apiError("We could not parse the JSON body of your request.", "invalid_request_error", null));
     return null;
   }
-  const sc = takeScenario(ex.st, body.model);
+  const fault = injected?.fault;
+  if (fault?.type === "status") {
+    ex.res.writeHead(fault.status, { "content-type": fault.contentType, "content-length": String(Buffer.byteLength(fault.body)) });
+    // A stalled body stays open until the gateway gives up on it (or the server closes).
+    if (fault.stallBody) ex.res.write(fault.body.slice(0, Math.floor(fault.body.length / 2)));
+    else ex.res.end(fault.body);
+    return null;
+  }
+  if (fault?.type === "previous-not-found") {
+    previousNotFound(ex.res, body.previous_response_id);
+    return null;
+  }
+  const sc = injected ? resolveScenario(injected.reply === "function_call" ? "function-call" : "ok") : takeScenario(ex.st, body.model);
   if (!sc) {
     json(ex.res, 400, apiError(`The model '${body.model}' does not exist (unknown fake scenario).`,
       "invalid_request_error", "model_not_found", "model"));
@@ -94,20 +111,33 @@ function pick(ex: Exchange): ResolvedScenario | null {
   return sc;
 }
 
+function previousNotFound(res: ServerResponse, id: unknown): void {
+  json(res, 400, apiError(`Previous response with id '${String(id)}' not found.`, "invalid_request_error", "previous_response_not_found", "previous_response_id"));
+}
+
 async function responses(ex: Exchange): Promise<void> {
-  const sc = pick(ex);
-  if (!sc) return;
   const { st, res, rec, signal } = ex;
   const body = rec.body;
+  const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
+  // A response that was not stored cannot be chained from over HTTP (checked before any fault).
+  if (isObject && st.stored && typeof body.previous_response_id === "string" && !st.stored.has(body.previous_response_id)) {
+    st.injector?.onRefused?.({ transport: "http", body, headers: rec.headers }, "previous_response_not_found");
+    return previousNotFound(res, body.previous_response_id);
+  }
+  const injected = isObject ? st.injector?.forRequest({ transport: "http", body, headers: rec.headers }) : undefined;
+  const sc = pick(ex, injected);
+  if (!sc) return;
   const n = ++st.n;
-  const plan = buildPlan(sc, {
-    n, model: String(body.model ?? ""), body, input: normalizeInput(body.input), generate: true, extras: st.extras,
+  const built = buildPlan(sc, {
+    n, model: String(body.model ?? ""), body, input: normalizeInput(body.input), generate: true, extras: st.extras, replyTag: injected?.tag,
   });
+  const plan = applyFault({ ...built, delayMs: injected?.paceMs ?? built.delayMs }, injected?.fault, "http");
   const headers: Record<string, string> = {
     "x-request-id": `req_fake_${n}`, "x-codex-turn-state": `ts-${n}`,
     "x-ratelimit-remaining-requests": "99", "x-codex-primary-used-percent": "12",
   };
-  if (body.stream === false) return nonStreaming(ex, sc, plan.final, headers);
+  // Stream faults have no JSON form: a `stream: false` request gets the response as built.
+  if (body.stream === false) return nonStreaming(ex, sc, built.final, headers);
 
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers });
   res.flushHeaders();
@@ -115,9 +145,14 @@ async function responses(ex: Exchange): Promise<void> {
     send: (ev) => new Promise<void>((resolve) => {
       res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`, () => resolve());
     }),
+    raw: (text, binary) => new Promise<void>((resolve) => {
+      res.write(binary ? Buffer.from(text, "latin1") : text, () => resolve());
+    }),
     finish: (ending) => (ending === "destroy" ? ex.destroy() : res.end()),
   };
-  await runPlan(plan, sink, signal);
+  const finished = await runPlan(plan, sink, signal);
+  if (!finished && injected) st.injector?.onAbandoned?.(injected);
+  if (finished && plan.completed && body.store === true) st.stored?.add(`resp_fake_${n}`);
 }
 
 /** `stream: false`: the JSON response object, or the non-streaming analogue of the failure. */

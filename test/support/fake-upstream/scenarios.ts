@@ -108,6 +108,9 @@ export interface ResponseContext {
   inputChars?: number;
   generate: boolean;
   extras: boolean;  // prepend a Codex-style response.metadata event
+  /** Put this text in the reply (message text, function arguments) instead of echoing the input,
+   *  so that a client can tell its own response from another turn's (the soak's foreign check). */
+  replyTag?: string;
 }
 
 export type Ending = "end" | "truncate" | "destroy" | "hang";
@@ -121,6 +124,9 @@ export interface Plan {
   completed: boolean;   // ends with response.completed
   output: any[];        // output items produced (for WS history), from output_item.done
   final: any;           // terminal response object (completed or failed), or null
+  /** WebSocket: events to send just before the next response on the same connection, and that
+   *  response's pace (faults.ts). */
+  leftover?: { events: any[]; nextDelayMs: number };
 }
 
 export function normalizeInput(input: unknown): any[] {
@@ -190,7 +196,7 @@ function fullEvents(ctx: ResponseContext, kind: "message" | "function_call", emp
   if (!ctx.generate) {
     item = null;
   } else if (kind === "message") {
-    const text = `fake reply to: ${lastUserText(ctx.input)}`;
+    const text = ctx.replyTag !== undefined ? `reply ${ctx.replyTag}` : `fake reply to: ${lastUserText(ctx.input)}`;
     chars = text.length;
     const id = `msg_fake_${ctx.n}`;
     const loc = { item_id: id, output_index: 0, content_index: 0 };
@@ -205,12 +211,12 @@ function fullEvents(ctx: ResponseContext, kind: "message" | "function_call", emp
   } else {
     const id = `fc_fake_${ctx.n}`;
     const name = firstFunctionTool(ctx.body);
-    const args = '{"cmd":"echo hi"}';
+    const args = JSON.stringify({ cmd: `echo ${ctx.replyTag ?? "hi"}` });
     chars = args.length;
     const base = { id, type: "function_call", status: "in_progress", arguments: "", call_id: `call_fake_${ctx.n}`, name };
     item = { ...base, status: "completed", arguments: args };
     ev.push({ type: "response.output_item.added", output_index: 0, item: base });
-    for (const d of ['{"cmd":', '"echo hi"}']) ev.push({ type: "response.function_call_arguments.delta", item_id: id, output_index: 0, delta: d });
+    for (const d of [args.slice(0, 7), args.slice(7)]) ev.push({ type: "response.function_call_arguments.delta", item_id: id, output_index: 0, delta: d });
     ev.push({ type: "response.function_call_arguments.done", item_id: id, output_index: 0, name, arguments: args });
   }
   if (item) ev.push({ type: "response.output_item.done", output_index: 0, item });

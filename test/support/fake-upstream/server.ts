@@ -8,9 +8,11 @@ import type { TokenFailure } from "./oauth.js";
 import { createWsHandler } from "./ws.js";
 import { resolveScenario } from "./scenarios.js";
 import type { Scenario } from "./scenarios.js";
+import type { FaultInjector } from "./faults.js";
 import type { RecordedRequest, State } from "./state.js";
 export type { RecordedRequest } from "./state.js";
 export type { TokenFailure } from "./oauth.js";
+export type { ExtraEvent, FaultInjector, InjectedTurn, StreamFault, UpgradeRefusal, UpstreamRequest } from "./faults.js";
 export { fakeAccessToken, fakeChatGptSeed, fakeIdToken, fakeRefreshToken } from "./tokens.js";
 
 export interface FakeUpstreamOptions {
@@ -31,6 +33,14 @@ export interface FakeUpstreamOptions {
    * else 401 `{"detail":"Unauthorized"}` (HTTP and WebSocket upgrade).
    */
   requireIssuedTokens?: boolean;
+  /** Faults per request (reply kind, tag, fault) and per WebSocket upgrade, for the chaos soak. */
+  faults?: FaultInjector;
+  /**
+   * HTTP `previous_response_id` as the provider treats it: only a response created with
+   * `store: true` can be chained from, any other id is `previous_response_not_found`.
+   * Off by default: other tests send ids the fake never issued.
+   */
+  storedResponsesOnly?: boolean;
 }
 
 export interface FakeUpstream {
@@ -67,7 +77,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     extras: options.codexExtras ?? false,
     connectionLimitMs: options.connectionLimitMs ?? 60 * 60 * 1000,
     upgradeStatus: options.upgradeStatus ?? null,
+    stored: options.storedResponsesOnly ? new Set() : undefined,
     auth: createTokenAuthority(options),
+    injector: options.faults,
   };
   const server = createServer((req, res) => {
     handleHttp(st, req, res).catch((err) => {

@@ -1,5 +1,6 @@
 // Recorded requests, shared server state and small request helpers.
 import type { IncomingHttpHeaders } from "node:http";
+import type { FaultInjector } from "./faults.js";
 import type { TokenAuthority } from "./oauth.js";
 import { scenarioFromModel } from "./scenarios.js";
 import type { ResolvedScenario } from "./scenarios.js";
@@ -32,6 +33,10 @@ export interface State {
   upgradeStatus: number | "hang" | null;
   /** The fake auth service (`POST /oauth/token`) and the bearer check it feeds. */
   auth: TokenAuthority;
+  /** Ids of responses created over HTTP with `store: true`, when chaining over HTTP is checked. */
+  stored: Set<string> | undefined;
+  /** Chooses faults per request and upgrade (the chaos soak); none: every request is answered as scripted. */
+  injector?: FaultInjector | undefined;
 }
 
 /** Next scripted scenario, else the one named by the model; null for an unknown "fake:" name. */

@@ -1,4 +1,5 @@
 // Abortable timing helpers and the transport-independent plan runner.
+import { directive, isDirective } from "./faults.js";
 import type { Ending, Plan } from "./scenarios.js";
 
 /** Resolves after ms, or at once when the signal aborts (the timer is cleared either way). */
@@ -38,6 +39,8 @@ export function raceAbort(p: Promise<void>, signal: AbortSignal): Promise<void> 
 export interface Sink {
   /** Writes one event; resolves once it has been handed to the socket. */
   send(event: any): Promise<void>;
+  /** Writes bytes that are not an event (a fault); resolves once handed to the socket. */
+  raw(text: string, binary: boolean): Promise<void>;
   finish(ending: Exclude<Ending, "hang">): void;
 }
 
@@ -46,7 +49,14 @@ export async function runPlan(plan: Plan, sink: Sink, signal: AbortSignal): Prom
   for (let i = 0; i < plan.events.length; i++) {
     if (i > 0 && plan.delayMs > 0) await sleep(plan.delayMs, signal);
     if (signal.aborted) return false;
-    await raceAbort(sink.send(plan.events[i]), signal);
+    const entry = plan.events[i];
+    if (isDirective(entry)) {
+      const step = entry[directive];
+      if ("pauseMs" in step) await sleep(step.pauseMs, signal);
+      else await raceAbort(sink.raw(step.raw, step.binary), signal);
+      continue;
+    }
+    await raceAbort(sink.send(entry), signal);
     if (i === plan.pauseAfter && plan.pauseMs > 0) await sleep(plan.pauseMs, signal);
   }
   if (signal.aborted) return false;

@@ -5,7 +5,9 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
 import { bearerAccepted } from "./oauth.js";
-import { apiError, buildPlan, httpFailure, normalizeInput, wsErrorFrame, wsRequestError } from "./scenarios.js";
+import { applyFault } from "./faults.js";
+import type { InjectedTurn, UpgradeRefusal } from "./faults.js";
+import { apiError, buildPlan, httpFailure, normalizeInput, resolveScenario, wsErrorFrame, wsRequestError } from "./scenarios.js";
 import { runPlan } from "./stream.js";
 import type { Sink } from "./stream.js";
 import { flatHeaders, parseBody, pathOf, takeScenario } from "./state.js";
@@ -22,6 +24,8 @@ interface Conn {
   inflight: { rec: RecordedRequest; ac: AbortController } | null;
   /** The server closed or killed the socket itself (not a client disconnect). */
   serverClosed: boolean;
+  /** Events of an earlier response, sent just before the next one, and its pace (faults.ts). */
+  leftover: { events: any[]; nextDelayMs: number; owner: InjectedTurn | undefined } | null;
 }
 
 const TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
@@ -42,11 +46,14 @@ export function createWsHandler(st: State) {
   const conns = new Set<Conn>();
   let nextId = 0;
 
-  function reject(socket: Duplex, status: number): void {
-    const body = JSON.stringify(status === 401 ? { detail: "Unauthorized" }
+  function reject(socket: Duplex, status: number, custom?: UpgradeRefusal): void {
+    const body = custom?.body ?? JSON.stringify(status === 401 ? { detail: "Unauthorized" }
       : apiError(status === 404 ? "Not found" : "WebSocket upgrade rejected", "invalid_request_error", null));
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\nContent-Type: ${custom?.contentType ?? "application/json"}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+    if (!custom?.stallBody) return void socket.end(`${head}${body}`);
+    socket.write(`${head}${body.slice(0, Math.floor(body.length / 2))}`);
+    hanging.add(socket);
   }
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -61,9 +68,11 @@ export function createWsHandler(st: State) {
       return;
     }
     if (status) return reject(socket, status);
+    const refusal = st.injector?.forUpgrade?.(headers);
+    if (refusal) return reject(socket, refusal.status, refusal);
     upgradeIds.set(req, id);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { id, ws, path, headers, openedAt: Date.now(), latest: null, inflight: null, serverClosed: false };
+      const conn: Conn = { id, ws, path, headers, openedAt: Date.now(), latest: null, inflight: null, serverClosed: false, leftover: null };
       conns.add(conn);
       ws.on("message", (data) => onMessage(conn, toBuffer(data)));
       ws.on("error", () => {});
@@ -101,21 +110,31 @@ export function createWsHandler(st: State) {
     if (body.type !== "response.create") {
       return send(wsRequestError("unknown_event_type", `Unsupported event type '${String(body.type)}'.`, "type"));
     }
+    const leftover = conn.leftover;
+    if (leftover) {
+      for (const event of leftover.events) send(event);
+      conn.leftover = null;
+      if (leftover.owner) st.injector?.onLeftoverSent?.(leftover.owner, { transport: "websocket", body, headers: conn.headers });
+    }
     if (conn.inflight) {
+      st.injector?.onRefused?.({ transport: "websocket", body, headers: conn.headers }, "response_already_in_progress");
       return send(wsRequestError("response_already_in_progress",
         "Another response is already in progress on this connection. Wait for it to finish before sending response.create."));
     }
-    const sc = takeScenario(st, body.model);
+    const injected = st.injector?.forRequest({ transport: "websocket", body, headers: conn.headers });
+    const sc = injected ? resolveScenario(injected.reply === "function_call" ? "function-call" : "ok") : takeScenario(st, body.model);
     if (!sc) return send(wsRequestError("model_not_found", `The model '${body.model}' does not exist.`, "model"));
     rec.scenario = sc.name;
-    const fail = httpFailure(sc.name);
+    const fault = injected?.fault;
+    const fail = fault?.type === "status" ? { status: fault.status, body: JSON.parse(fault.body), headers: {} } : httpFailure(sc.name);
     if (fail) {
       conn.latest = null; // a failed continuation evicts the cached id
       return send(wsErrorFrame(fail.status, fail.body, fail.headers));
     }
     const prevId = body.previous_response_id;
-    if (prevId != null && prevId !== conn.latest?.id) {
+    if ((prevId != null && prevId !== conn.latest?.id) || fault?.type === "previous-not-found") {
       conn.latest = null;
+      if (fault?.type !== "previous-not-found") st.injector?.onRefused?.({ transport: "websocket", body, headers: conn.headers }, "previous_response_not_found");
       return send(wsRequestError("previous_response_not_found",
         `Previous response with id '${String(prevId)}' not found.`, "previous_response_id"));
     }
@@ -125,9 +144,11 @@ export function createWsHandler(st: State) {
     const input = [...(previous ? previous.items : []), ...delta];
     const inputChars = (previous ? previous.chars : 0) + JSON.stringify(delta).length;
     const n = ++st.n;
-    const plan = buildPlan(sc, {
-      n, model: String(body.model ?? ""), body, input, inputChars, generate: body.generate !== false, extras: st.extras,
+    const built = buildPlan(sc, {
+      n, model: String(body.model ?? ""), body, input, inputChars, generate: body.generate !== false, extras: st.extras, replyTag: injected?.tag,
     });
+    const delayMs = leftover?.nextDelayMs || injected?.paceMs || built.delayMs;
+    const plan = applyFault({ ...built, delayMs }, fault, "websocket");
     const ac = new AbortController();
     st.active.add(ac);
     conn.inflight = { rec, ac };
@@ -147,6 +168,10 @@ export function createWsHandler(st: State) {
           else resolve();
         });
       },
+      raw: (text, binary) => new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(binary ? Buffer.from(text, "latin1") : text, () => resolve());
+        else resolve();
+      }),
       finish: (ending) => {
         if (ending === "end") return;
         conn.serverClosed = true;
@@ -154,9 +179,11 @@ export function createWsHandler(st: State) {
         else ws.close(1000, "stream closed before completion");
       },
     };
-    void runPlan(plan, sink, ac.signal).then(() => {
+    void runPlan(plan, sink, ac.signal).then((finished) => {
+      if (!finished && injected) st.injector?.onAbandoned?.(injected);
       st.active.delete(ac);
       settle(false);
+      if (plan.leftover) conn.leftover = { ...plan.leftover, owner: injected };
     });
   }
 
