@@ -61,6 +61,20 @@ export function eventFromPayload(payload: ResponsesEventPayload & { type: string
   return { type: payload.type, data: JSON.stringify(payload), payload };
 }
 
+/**
+ * Whether an event's text can be a Responses event at all: a JSON object. Checked by its first
+ * and last characters only (not parsed: most events pass without a parse); what fails it — a
+ * frame cut short, a line of text, HTML from a proxy — is no event a client could read, and is
+ * dropped rather than passed on for a client's JSON parse to fail on.
+ */
+export function isEventText(data: string): boolean {
+  let start = 0;
+  let end = data.length - 1;
+  while (start <= end && data.charCodeAt(start) <= 32) start += 1;
+  while (end >= start && data.charCodeAt(end) <= 32) end -= 1;
+  return data[start] === "{" && data[end] === "}";
+}
+
 /** Events that carry their response object (and so its id). */
 const responseScopedTypes: ReadonlySet<string> = new Set(["response.created", "response.in_progress", "response.queued", ...terminalEventTypes]);
 

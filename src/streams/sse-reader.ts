@@ -6,7 +6,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { EventBatch, EventReader } from "./event-reader";
 import { failureEventTypes } from "../shared/redact";
-import { eventFromData, redactedEvent } from "./responses-event";
+import { eventFromData, isEventText, redactedEvent } from "./responses-event";
 
 /** `secrets`: the upstream's credentials, redacted from what it says about failures. */
 export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: readonly string[] = []): EventReader {
@@ -46,8 +46,9 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: r
 }
 
 function nameEvent(message: EventSourceMessage, batch: EventBatch, secrets: readonly string[]): void {
-  // Some backends end with the Chat Completions sentinel; it carries nothing.
-  if (message.data === "[DONE]") return;
+  // Some backends end with the Chat Completions sentinel; it carries nothing. Text that is no
+  // event (a broken line, not JSON) goes no further either.
+  if (message.data === "[DONE]" || !isEventText(message.data)) return;
   // The JSON's own `type` decides, not the `event:` line: some backends label every event
   // `event: message`, and trusting the label would miss their terminal event. The type is read
   // from the text's start (providers write it first), so this costs no parse; the label is only

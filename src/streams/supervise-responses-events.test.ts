@@ -112,6 +112,12 @@ describe("supervision: exactly one terminal event", () => {
     expect(events.filter((event) => terminalEventTypes.has(event.type)).map((event) => event.type)).toEqual(["response.completed"]);
   });
 
+  it("text that is no event (a broken line, not JSON) goes no further", async () => {
+    const garbage = recordedStreams.text.replace("event: response.in_progress", 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":\n\ndata: this is not JSON\n\nevent: response.in_progress');
+    const events = await collectEvents(superviseResponsesEvents(readResponsesEvents(streamOf(rechunk(garbage, 6))), { idleTimeoutMs: 5_000 }));
+    expect(events.map((event) => event.data)).toEqual(recordedData("text"));
+  });
+
   it("time spent writing to a slow client does not count as upstream silence", async () => {
     // Two batches ready at once; the consumer takes longer than the idle limit between reads,
     // as a write blocked by a slow client does.

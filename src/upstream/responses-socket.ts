@@ -7,7 +7,7 @@
  * life (messages, error frames, close) into one event stream per response.
  */
 import { GatewayError } from "../errors/gateway-error";
-import { eventFromData, redactedEvent, responseIdOf, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
+import { eventFromData, isEventText, redactedEvent, responseIdOf, terminalEventTypes, type ResponsesEvent } from "../streams/responses-event";
 import type { EventBatch, EventReader } from "../streams/event-reader";
 import { failureEventTypes } from "../shared/redact";
 import { errorFromUpstreamResponse } from "./upstream-error";
@@ -125,8 +125,8 @@ class NativeResponsesSocket implements ResponsesSocket {
 
   #onMessage(data: unknown): void {
     const current = this.#current;
-    // Nothing asked for: a late frame of a finished response, dropped.
-    if (!current || typeof data !== "string") return;
+    // Nothing asked for (a late frame of a finished response), or no event at all: dropped.
+    if (!current || typeof data !== "string" || !isEventText(data)) return;
     // The type comes from the JSON (frames have no `event:` line).
     const read = eventFromData(data, "unknown");
     if (!this.#belongsTo(current, read)) return;
