@@ -190,6 +190,14 @@ describe("blocks", () => {
     }
   });
 
+  it("structured outputs (output_config.format, Claude Code's session titles) → text.format; other formats are refused", () => {
+    const schema = { type: "object", properties: { title: { type: "string" } }, required: ["title"], additionalProperties: false };
+    const converted = convertMessagesRequest(parse({ ...base, messages: [{ role: "user", content: "x" }], output_config: { effort: "medium", format: { type: "json_schema", schema } } }), options).request;
+    expect(converted.text).toEqual({ format: { type: "json_schema", name: "output", schema, strict: true } });
+    expect(converted.reasoning).toEqual({ effort: "medium", summary: "auto" });
+    expect(() => convertMessagesRequest(parse({ ...base, messages: [], output_config: { format: { type: "xml" } } }), options)).toThrowError(expect.objectContaining({ status: 400, param: "output_config.format" }));
+  });
+
   it("model names map through MODEL_MAP patterns, others pass through", () => {
     const model = (name: string) => convertMessagesRequest(parse({ ...base, model: name, messages: [] }), options).request.model;
     expect(model("claude-opus-4-8")).toBe("gpt-5.5");

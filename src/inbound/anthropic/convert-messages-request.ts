@@ -9,7 +9,8 @@
  *   id kept as the call id, so ids are stable across turns.
  * - `thinking` blocks whose signature is ours carry the upstream's encrypted reasoning: they
  *   become reasoning items again; foreign signatures (another provider's) cannot be replayed.
- * - `thinking` / `output_config.effort` → `reasoning.effort` (see `reasoningEffort`).
+ * - `thinking` / `output_config.effort` → `reasoning.effort` (see `reasoningEffort`);
+ *   `output_config.format` (a JSON schema) → `text.format`.
  * - `stop_sequences` has no Responses equivalent: the gateway cuts the output itself
  *   (`streams/cut-output.ts`), so nothing is sent upstream for it.
  */
@@ -67,6 +68,8 @@ export function convertMessagesRequest(
   const toolChoice = convertToolChoice(source.tool_choice);
   if (toolChoice !== undefined) request.tool_choice = toolChoice;
   if (source.tool_choice?.disable_parallel_tool_use) request.parallel_tool_calls = false;
+  const format = outputFormat(source.output_config?.format);
+  if (format) request.text = { format };
   const effort = reasoningEffort(source);
   if (effort) {
     request.reasoning = { effort, summary: "auto" };
@@ -96,6 +99,19 @@ export function reasoningEffort(source: MessagesRequest): string | undefined {
   if (thinking.type === "adaptive") return "medium";
   const budget = thinking.budget_tokens ?? 8192;
   return budget < 4096 ? "low" : budget < 16384 ? "medium" : "high";
+}
+
+/**
+ * `output_config.format` (structured outputs): a JSON schema the answer must follow → the
+ * Responses `text.format`. Anthropic's structured outputs are strict by nature (every property
+ * required, no others), as Responses' `strict: true` is.
+ */
+function outputFormat(format: NonNullable<MessagesRequest["output_config"]>["format"]): Record<string, unknown> | undefined {
+  if (!format) return undefined;
+  if (format.type !== "json_schema" || !format.schema) {
+    throw invalid(`output_config.format of type '${format.type.slice(0, 40)}' is not supported; send a json_schema with its schema.`, "output_config.format");
+  }
+  return { type: "json_schema", name: "output", schema: format.schema, strict: true };
 }
 
 function refuseUnsupported(source: MessagesRequest): void {

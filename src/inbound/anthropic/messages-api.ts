@@ -75,7 +75,14 @@ export const messagesRequestSchema = z
       .object({ type: z.enum(["enabled", "disabled", "adaptive"]), budget_tokens: z.number().optional() })
       .loose()
       .optional(),
-    output_config: z.object({ effort: z.string().optional() }).loose().optional(),
+    output_config: z
+      .object({
+        effort: z.string().optional(),
+        // Structured outputs (Claude Code's session titles ask for one).
+        format: z.object({ type: z.string(), schema: z.record(z.string(), z.unknown()).optional() }).loose().optional(),
+      })
+      .loose()
+      .optional(),
     metadata: z.object({ user_id: z.string().nullish() }).loose().optional(),
     context_management: z.object({ edits: z.array(z.object({ type: z.string() }).loose()).optional() }).loose().optional(),
     service_tier: z.string().optional(),
