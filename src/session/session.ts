@@ -30,6 +30,14 @@ const clientUpgradeWaitMs = 3_000;
  */
 export const sessionMemoryCharacters = 12 * 1024 * 1024;
 
+/**
+ * Upstream sockets a session keeps open between turns: the most recently used chains keep
+ * theirs; older ones close (their retained input stays, their next turn is a full send on a new
+ * socket). Claude Code opens a chain per session title, used once: without this each would hold
+ * an upstream connection, and its object in memory, until the idle timeout.
+ */
+export const maxIdleSockets = 4;
+
 export interface SessionTurn extends StartedTurn {
   /** Chains the session holds now. */
   chains: number;
@@ -70,8 +78,13 @@ export class Session {
   }
 
   hasOpenSocket(): boolean {
-    for (const chain of this.#chains.values()) if (chain.connection.openedAt !== undefined) return true;
-    return false;
+    return this.openSocketCount() > 0;
+  }
+
+  openSocketCount(): number {
+    let count = 0;
+    for (const chain of this.#chains.values()) if (chain.connection.openedAt !== undefined) count += 1;
+    return count;
   }
 
   lastResponseIdOf(chainId: string): string | undefined {
@@ -251,6 +264,13 @@ export class Session {
         retained -= oldest.retainedCharacters;
         this.#evict(oldest);
         if (this.#chains.size === before) break;
+      }
+      const owned = this.socketChains();
+      let sockets = 0;
+      for (const chain of [...this.#chains.values()].reverse()) {
+        if (chain.connection.openedAt === undefined) continue;
+        sockets += 1;
+        if (sockets > maxIdleSockets && chain !== current && !chain.busy && !owned.has(chain.id)) chain.closeSocket("too many idle sockets");
       }
       let memory = 0;
       for (const chain of this.#chains.values()) memory += chain.memoryCharacters;

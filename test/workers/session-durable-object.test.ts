@@ -268,3 +268,13 @@ describe("the alarm", () => {
     expect(await runInDurableObject(stub, (instance) => instance.store.headers().length)).toBe(0);
   });
 });
+
+describe("idle upstream sockets", () => {
+  it("only the most recently used chains keep theirs open", async () => {
+    const session = `sockets-${Date.now()}`;
+    for (let index = 0; index < 7; index += 1) await turn(session, [user(`one-shot ${index}`)]);
+    const stub = await stubFor(session);
+    expect(await runInDurableObject(stub, (instance) => instance.store.headers().length)).toBe(7);
+    expect(await runInDurableObject(stub, (instance) => instance.session.openSocketCount())).toBe(4);
+  });
+});
