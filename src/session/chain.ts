@@ -56,6 +56,8 @@ export interface TurnOptions {
 export interface ChainHooks {
   /** The chain retained a turn: the session checks its budgets. */
   retained(chain: Chain): void;
+  /** False once the session was forgotten (its storage deleted): a turn still ending writes nothing. */
+  live(): boolean;
 }
 
 export class Chain {
@@ -318,6 +320,7 @@ export class Chain {
     turn: { plan: TurnPlan; request: Record<string, unknown>; generation: number; keptInputItems: number; items: unknown[] | undefined },
   ): void {
     this.#header.lastActivity = Date.now();
+    if (!this.hooks.live()) return;
     try {
       // Ownership matters only when a chain can move to another account.
       if (this.configuration.accounts.length > 1) this.reasoningOwners.record(outputs, this.#header.accountId!);
@@ -359,6 +362,7 @@ export class Chain {
   #breakChain(): void {
     if (this.#header.connectionGeneration === brokenChain) return;
     this.#header = { ...this.#header, connectionGeneration: brokenChain };
+    if (!this.hooks.live()) return;
     try {
       this.store.saveHeader(this.#header);
     } catch (error) {

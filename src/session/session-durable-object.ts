@@ -212,7 +212,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   /** Everything this session stored goes, and its upstream sockets close. */
   async #forget(reason: string): Promise<void> {
-    this.#session?.closeAll(reason);
+    this.#session?.retire(reason);
     this.#session = undefined;
     this.#alarmAt = undefined;
     await this.store.deleteAll();

@@ -177,7 +177,9 @@ export class Session {
     return last + this.configuration.session.retentionMs;
   }
 
-  closeAll(reason: string): void {
+  /** The session is forgotten: its sockets close, and turns still ending keep nothing. */
+  retire(reason: string): void {
+    this.#retired = true;
     for (const chain of this.#chains.values()) chain.closeSocket(reason);
   }
 
@@ -224,7 +226,7 @@ export class Session {
 
   /** Every chain busy and the cap reached: the turn goes over HTTP and nothing of it is kept. */
   #overflowChain(): Chain {
-    return Chain.fresh("overflow", this.store, this.configuration, this.services, this.#reasoningOwners, { retained: () => {} });
+    return Chain.fresh("overflow", this.store, this.configuration, this.services, this.#reasoningOwners, { retained: () => {}, live: () => false });
   }
 
   #evictOne(except?: Chain): boolean {
@@ -252,7 +254,11 @@ export class Session {
     this.#chains.set(chain.id, chain);
   }
 
+  /** The session was forgotten (retention, or its only socket closed): nothing it still runs writes storage. */
+  #retired = false;
+
   readonly #hooks = {
+    live: () => !this.#retired,
     /** After a chain retained a turn: the session's retention and memory budgets. */
     retained: (current: Chain) => {
       let retained = 0;
