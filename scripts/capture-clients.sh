@@ -9,9 +9,10 @@
 #   --keep         keep the temporary folder (raw records, logs) and print its path
 #
 # Each scenario runs one real client through a recording proxy (scripts/lib/capture-proxy.mjs)
-# in front of the gateway, with scripts/try-codex.sh or scripts/try-claude-code.sh: Codex CLI and
-# Claude Code are installed once outside the project (~/.cache/turnpike-tools), run with a
-# throwaway HOME and a minimal environment, and reach nothing but the proxy. Then
+# in front of the gateway, with scripts/try-codex.sh, scripts/try-claude-code.sh or
+# scripts/try-opencode.sh: Codex CLI, Claude Code and opencode are installed once outside the
+# project (~/.cache/turnpike-tools), run with a throwaway HOME and a minimal environment, and
+# reach nothing but the proxy. Then
 # scripts/lib/write-captures.mjs picks the requests the tests use, checks them, replaces machine
 # paths, ids, timestamps and keys with neutral values (scripts/lib/neutralise.mjs) and writes them.
 # test/fixtures/clients/README.md says what each file is.
@@ -120,7 +121,8 @@ scenario() {
 # Obviously fake keys (the gateway under `npm start` has no GATEWAY_KEYS, so any key passes).
 codex() { GATEWAY_KEY=sk-fake-codex-key scripts/try-codex.sh "$@"; }
 claude() { GATEWAY_KEY="${CLAUDE_KEY:-sk-ant-fake-claude-key}" scripts/try-claude-code.sh "$@"; }
-export -f codex claude
+opencode() { GATEWAY_KEY=sk-fake-opencode-key scripts/try-opencode.sh "$@"; }
+export -f codex claude opencode
 
 started_ms="$(date +%s%3N)"
 # Each command gets the proxy's URL as $PROXY_URL (single quotes: expanded inside the scenario).
@@ -134,6 +136,7 @@ scenario claude-auth-token -- bash -c 'CLAUDE_KEY=fake-claude-auth-token claude 
 # The first answer ends after its first event, with no message_stop: Claude Code then retries
 # the turn without streaming (observed with 2.1.197 and 2.1.330).
 scenario claude-nonstreaming-fallback --cut-streams 1 -- bash -c 'claude "$PROXY_URL" "say hi"'
+scenario opencode-tool -- bash -c 'opencode "$PROXY_URL" "run echo hello-from-tool" --then "now say bye"'
 ended_ms="$(date +%s%3N)"
 
 node scripts/lib/write-captures.mjs --raw "$tmp/raw" --clients-root "$tmp/clients" \

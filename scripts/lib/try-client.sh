@@ -47,3 +47,21 @@ install_client() {
   "$bin" --version >/dev/null
   printf '%s\n' "$bin"
 }
+
+# install_package PACKAGE VERSION: installs PACKAGE@VERSION (a library, no binary) once into
+# ${TURNPIKE_TOOLS_DIR:-~/.cache/turnpike-tools}/<scope-name>-VERSION and prints that folder,
+# which holds package.json, package-lock.json and node_modules/.
+install_package() {
+  local package="$1" version="$2"
+  local tools_dir="${TURNPIKE_TOOLS_DIR:-$HOME/.cache/turnpike-tools}"
+  local name="${package#@}"
+  local prefix="$tools_dir/${name//\//-}-$version"
+  local manifest="$prefix/node_modules/$package/package.json"
+  if [ ! -f "$manifest" ] || ! grep -qF "\"version\": \"$version\"" "$manifest"; then
+    command -v npm >/dev/null || { echo "npm is required to install $package" >&2; exit 1; }
+    echo "installing $package@$version into $prefix ..." >&2
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "$package@$version" >&2
+  fi
+  printf '%s\n' "$prefix"
+}

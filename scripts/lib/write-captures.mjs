@@ -47,6 +47,16 @@ const scenarios = {
   "claude-sonnet-4-5": [["claude-messages-sonnet-4-5", isPost("/v1/messages"), 0, (record) => record.body.model === "claude-sonnet-4-5"]],
   "claude-auth-token": [["claude-messages-auth-token", isPost("/v1/messages"), 0, (record) => "authorization" in record.headers && !("x-api-key" in record.headers)]],
   "claude-nonstreaming-fallback": [["claude-messages-nonstreaming-fallback", isPost("/v1/messages"), 1, (record) => record.body.stream !== true]],
+  // opencode's title request runs alongside the first turn, so the order of the two varies: the
+  // capture is picked by what it holds, the first request answering a tool call.
+  "opencode-tool": [
+    [
+      "opencode-chat-tool-result",
+      (record) => isPost("/v1/chat/completions")(record) && lastMessage(record).role === "tool",
+      0,
+      (record) => record.body.tools?.some((tool) => tool.function?.name === "bash") && record.body.messages.some((message) => message.tool_calls?.length > 0),
+    ],
+  ],
 };
 
 const options = parseArguments(process.argv.slice(2));

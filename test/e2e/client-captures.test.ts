@@ -17,14 +17,16 @@ describe("the committed client captures", () => {
     expect([...listed].sort()).toEqual([...names].sort());
     expect(names.filter((name) => name.startsWith("codex-")).length).toBeGreaterThanOrEqual(9);
     expect(names.filter((name) => name.startsWith("claude-")).length).toBeGreaterThanOrEqual(6);
+    expect(names.filter((name) => name.startsWith("opencode-")).length).toBeGreaterThanOrEqual(1);
   });
 
   it.each(names)("%s names no machine, person or real id", (name) => {
     const content = text(name);
     for (const uuid of content.match(uuids) ?? []) expect(uuid).toMatch(/^00000000-0000-4000-8000-\d{12}$/);
-    expect(content).not.toMatch(/\/tmp\/|turnpike-(codex|claude)\.|\/root\b(?!>)/);
+    // `/tmp/opencode` is opencode's own scratch folder ($TMPDIR/opencode), which it names to the model.
+    expect(content).not.toMatch(/\/tmp\/(?!opencode`)|turnpike-(codex|claude|opencode)\.|\/root\b(?!>)/);
     const headers = capture(name).headers ?? {};
-    if (headers.authorization) expect(headers.authorization).toMatch(/^Bearer (sk-fake-codex-key|fake-claude-auth-token)$/);
+    if (headers.authorization) expect(headers.authorization).toMatch(/^Bearer (sk-fake-codex-key|fake-claude-auth-token|sk-fake-opencode-key)$/);
     if (headers["x-api-key"]) expect(headers["x-api-key"]).toBe("sk-ant-fake-claude-key");
   });
 
@@ -39,5 +41,9 @@ describe("the committed client captures", () => {
     expect(claudeSession("claude-messages-continue-turn2.json")).toBe(claudeSession("claude-messages-turn1.json"));
     expect(userId("claude-messages-turn1.json").session_id).toBe(claudeSession("claude-messages-turn1.json"));
     expect(claudeSession("claude-messages-tool_result.json")).not.toBe(claudeSession("claude-messages-turn1.json"));
+
+    const opencodeHeaders = capture("opencode-chat-tool-result.json").headers!;
+    expect(opencodeHeaders["x-session-id"]).toMatch(/^ses_\d{26}$/);
+    expect(opencodeHeaders["x-session-affinity"]).toBe(opencodeHeaders["x-session-id"]);
   });
 });
