@@ -1,12 +1,13 @@
 /**
  * Which session a request belongs to. Clients name their session in a header (Codex:
  * `session-id`/`thread-id`, older versions `session_id`/`conversation_id`; Claude Code:
- * `x-claude-code-session-id`) or, failing that, in the body's `prompt_cache_key`. The first
+ * `x-claude-code-session-id`; opencode: `x-session-id`) or, failing that, in the body's
+ * `prompt_cache_key`. The first
  * present, in this order, wins.
  */
 import { fingerprint } from "../shared/fingerprint";
 
-export const sessionHeaders = ["session-id", "session_id", "thread-id", "thread_id", "conversation_id", "x-claude-code-session-id"] as const;
+export const sessionHeaders = ["session-id", "session_id", "thread-id", "thread_id", "conversation_id", "x-claude-code-session-id", "x-session-id"] as const;
 
 const maxSessionIdLength = 256;
 

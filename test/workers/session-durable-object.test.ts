@@ -278,3 +278,20 @@ describe("idle upstream sockets", () => {
     expect(await runInDurableObject(stub, (instance) => instance.session.openSocketCount())).toBe(4);
   });
 });
+
+describe("which session a request names", () => {
+  it("opencode's x-session-id: two conversations under it are two chains of one session, not two derived sessions", async () => {
+    const session = `ses_${Date.now()}`;
+    const chat = (text: string) =>
+      worker.fetch("http://gateway.test/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: "Bearer test-key-1", "x-session-id": session },
+        body: JSON.stringify({ model: "gpt-5.5", messages: [{ role: "user", content: text }] }),
+      });
+    const first = await chat("first conversation");
+    await first.text();
+    const second = await chat("second conversation");
+    await second.text();
+    expect(second.headers.get("x-turnpike-chains")).toBe("2");
+  });
+});
