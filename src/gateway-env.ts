@@ -5,6 +5,7 @@
 import type { Configuration } from "./configuration/configuration";
 import type { RequestLog } from "./middleware/request-log";
 import type { AccountServices } from "./accounts/account-services";
+import type { Caller } from "./team/caller";
 
 export interface WorkerBindings {
   [variable: string]: unknown;
@@ -15,8 +16,10 @@ export interface GatewayVariables {
   /** Upstream clients per account and the cooldown book. */
   services: AccountServices;
   log: RequestLog;
-  /** A stable, non-secret id of the gateway key that authenticated the request ("open" without auth). */
+  /** What the request's sessions are scoped by: a stable, non-secret id of its key ("open" without one). */
   gatewayKeyId: string;
+  /** Who the key stands for: its id, models, gate and stream place. */
+  caller: Caller;
 }
 
 export interface GatewayEnv {

@@ -5,6 +5,7 @@
  */
 // The ES module files directly: the package index is CommonJS requiring ES modules.
 import { createDurable } from "itty-durable/itty-durable.js";
+import type { QuotaWindows } from "./quota-windows";
 
 export interface CooldownEntry {
   /** Epoch ms when the account may be tried again for this model. */
@@ -15,6 +16,19 @@ export interface CooldownEntry {
 export class AccountStateDurableObject extends createDurable({ autoPersist: true }) {
   /** `${accountId}\n${model}` → cooldown. */
   cooldowns: Record<string, CooldownEntry> = {};
+  /** Account id → its usage windows as last reported (ChatGPT accounts). */
+  quotas: Record<string, QuotaWindows> = {};
+
+  /** The account's latest usage windows (bounded: one entry per configured account). */
+  reportQuota(accountId: string, windows: QuotaWindows): void {
+    this.quotas = { ...this.quotas, [accountId]: windows };
+    const ids = Object.keys(this.quotas);
+    if (ids.length > 200) for (const id of ids.slice(0, ids.length - 200)) delete this.quotas[id];
+  }
+
+  listQuotas(): Record<string, QuotaWindows> {
+    return this.quotas;
+  }
 
   /** Records a cooldown; a longer one already in force is kept. Returns all current entries. */
   report(key: string, until: number, reason: string): Record<string, CooldownEntry> {

@@ -5,11 +5,14 @@
  */
 import { proxyDurable } from "itty-durable/proxy-durable.js";
 import type { CooldownEntry } from "./account-state-durable-object";
+import { quotaReportDue, quotaWindowsFrom, type QuotaWindows } from "./quota-windows";
 
 const refreshAfterMs = 5_000;
 
 interface RemoteCooldowns {
   report(key: string, until: number, reason: string): Promise<Record<string, CooldownEntry>>;
+  reportQuota(accountId: string, windows: QuotaWindows): Promise<void>;
+  listQuotas(): Promise<Record<string, QuotaWindows>>;
   clear(accountId: string, model?: string): Promise<Record<string, CooldownEntry>>;
   list(): Promise<Record<string, CooldownEntry>>;
 }
@@ -74,6 +77,26 @@ export class CooldownBook {
     }
     const remote = this.#remote;
     if (remote) this.#entries = await (model === undefined ? remote.clear(accountId) : remote.clear(accountId, model));
+  }
+
+  /**
+   * An answer's headers, for the account's usage windows (ChatGPT accounts report them): shared
+   * now and then, never awaited on the request's path.
+   */
+  observeQuota(accountId: string, headers: Headers, waitUntil?: (promise: Promise<unknown>) => void): void {
+    const remote = this.#remote;
+    if (!remote) return;
+    const windows = quotaWindowsFrom(headers);
+    if (!windows || !quotaReportDue(accountId)) return;
+    const reporting = remote.reportQuota(accountId, windows).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: "warn", message: "usage windows could not be shared", error: String(error) }));
+    });
+    waitUntil?.(reporting);
+  }
+
+  async quotas(): Promise<Record<string, QuotaWindows>> {
+    const remote = this.#remote;
+    return remote ? remote.listQuotas() : {};
   }
 
   /** Everything in force, for the admin view. */

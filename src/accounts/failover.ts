@@ -64,6 +64,7 @@ export async function withFailover<Result>(options: FailoverOptions<Result>): Pr
       const result = await options.run(candidate, attempt);
       tried.push(candidate.account.id);
       log.extra.account = candidate.account.id;
+      if (candidate.upstreamModel !== model) log.extra.upstream_model = candidate.upstreamModel;
       if (tried.length > 1) log.extra.accounts_tried = tried.join(",");
       return { result, candidate };
     } catch (caught) {

@@ -41,6 +41,7 @@ export async function openWithFailover(options: OpenOptions): Promise<UpstreamSt
         { idleTimeoutMs: configuration.streamIdleTimeoutMs, signal: options.signal },
       );
       log.upstreamStatus = opened.status;
+      if (candidate.account.kind === "chatgpt") services.cooldowns.observeQuota(candidate.account.id, opened.headers);
       if (!hold) return opened;
       const held = await holdUntilOutput(opened.events, configuration.streamIdleTimeoutMs);
       if (held.kind === "failed") throw held.error;

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { matchesPattern, parseAccounts, type Account, type AccountKind } from "../accounts/accounts-configuration";
 import { GatewayError } from "../errors/gateway-error";
+import { parsePrices, type ModelPrice } from "../team/prices";
 
 const mebibyte = 1024 * 1024;
 
@@ -34,6 +35,9 @@ const environmentSchema = z.object({
   ),
   UPSTREAM_ACCOUNT_ID: optionalText,
   GATEWAY_KEYS: optionalText,
+  GATEWAY_OPEN: optionalText.pipe(z.enum(["auto", "off"], { error: "must be 'auto' or 'off'" }).default("auto")),
+  USAGE_RETENTION_DAYS: positiveInteger(90),
+  PRICES: optionalText,
   MAX_BODY_BYTES: positiveInteger(32 * mebibyte),
   STREAM_IDLE_TIMEOUT_MS: positiveInteger(300_000),
   KEEPALIVE_INTERVAL_MS: positiveInteger(15_000),
@@ -103,8 +107,14 @@ export interface Configuration {
   chatgptTokenUrl: string;
   /** Key for `/admin/*`; unset: the admin endpoints do not exist. */
   adminKey: string | undefined;
-  /** Keys clients must present; empty means the gateway is open. */
+  /** Static keys clients may present (besides the team's keys in D1). */
   gatewayKeys: string[];
+  /** Whether a request without a key is served when GATEWAY_KEYS is unset (GATEWAY_OPEN). */
+  gatewayOpen: boolean;
+  /** Usage rows are deleted after this many days. */
+  usageRetentionDays: number;
+  /** Model patterns → prices per million tokens, for usage costs (src/team/prices.ts). */
+  prices: [string, ModelPrice][];
   maxBodyBytes: number;
   streamIdleTimeoutMs: number;
   keepaliveIntervalMs: number;
@@ -181,6 +191,9 @@ export function parseConfiguration(environment: Record<string, unknown>): Config
     chatgptTokenUrl: values.CHATGPT_TOKEN_URL ?? "https://auth.openai.com/oauth/token",
     adminKey: values.ADMIN_KEY,
     gatewayKeys,
+    gatewayOpen: values.GATEWAY_OPEN === "auto",
+    usageRetentionDays: values.USAGE_RETENTION_DAYS,
+    prices: parsePrices(values.PRICES),
     maxBodyBytes: values.MAX_BODY_BYTES,
     streamIdleTimeoutMs: values.STREAM_IDLE_TIMEOUT_MS,
     keepaliveIntervalMs: values.KEEPALIVE_INTERVAL_MS,

@@ -1,11 +1,16 @@
 /**
  * Clients present a gateway key as `Authorization: Bearer <key>` (OpenAI SDKs, Codex) or
- * `x-api-key: <key>` (Anthropic SDKs, Claude Code). Keys are compared as SHA-256 digests in
- * constant time. The key is never forwarded: upstream headers are built from an allowlist.
+ * `x-api-key: <key>` (Anthropic SDKs, Claude Code). A key is one of `GATEWAY_KEYS` (compared as
+ * SHA-256 digests in constant time) or a team key kept in D1 (`tpk_…`, asked of its gate on every
+ * request: revocation and limits, see src/team/). Without any, the gateway is open only when
+ * `GATEWAY_KEYS` is unset and `GATEWAY_OPEN` is not `off`. The key is never forwarded: upstream
+ * headers are built from an allowlist.
  */
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../errors/gateway-error";
 import type { GatewayEnv } from "../gateway-env";
+import { accountRequest, admitTeamKey, RefusedKey, teamServices, type Caller } from "../team/caller";
+import { keyPrefix } from "../team/gateway-keys";
 
 const encoder = new TextEncoder();
 const digestCache = new Map<string, Promise<ArrayBuffer>>();
@@ -31,30 +36,65 @@ export function presentedKey(headers: Headers): string | undefined {
 
 export function gatewayAuth(): MiddlewareHandler<GatewayEnv> {
   return async function gatewayAuthMiddleware(context, next) {
-    const keys = context.get("configuration").gatewayKeys;
-    if (keys.length === 0) {
-      context.set("gatewayKeyId", "open");
-      return next();
-    }
-    const presented = presentedKey(context.req.raw.headers);
-    if (!presented) {
-      throw new GatewayError("authentication", "Missing gateway key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
-    }
-    const presentedDigest = await digest(presented);
-    for (const key of keys) {
-      if (crypto.subtle.timingSafeEqual(presentedDigest, await cachedDigest(key))) {
-        context.set("gatewayKeyId", hex(presentedDigest).slice(0, 32));
-        return next();
+    const configuration = context.get("configuration");
+    const request = context.req.raw;
+    const presented = presentedKey(request.headers);
+    const team = teamServices(context.env);
+    // A request that reaches a model takes one of the key's stream places until it ends; a
+    // WebSocket's upgrade takes none and is not counted: its turns are, one by one, in the session object.
+    const kind = { hold: request.method === "POST", count: request.headers.get("upgrade")?.toLowerCase() !== "websocket" };
+    const accounting = { services: team, prices: configuration.prices, waitUntil: waitUntilOf(context) };
+    let caller: Caller | undefined;
+    if (presented) caller = await staticCaller(presented, configuration.gatewayKeys);
+    if (!caller && presented?.startsWith(keyPrefix) && team) {
+      try {
+        caller = await admitTeamKey(team, presented, kind);
+      } catch (refused) {
+        if (!(refused instanceof RefusedKey)) throw refused;
+        // A known key refused (revoked, over a limit) still has its usage row: the operator sees the 429s.
+        if (refused.keyId) accountRequest(context.get("log"), { keyId: refused.keyId, sessionScope: refused.keyId, name: "", models: null }, accounting);
+        throw refused.error;
       }
     }
-    throw new GatewayError("authentication", "Invalid gateway key.");
+    if (!caller && configuration.gatewayKeys.length === 0 && configuration.gatewayOpen) caller = { keyId: "open", sessionScope: "open", name: "open", models: null };
+    if (!caller) {
+      if (!presented) throw new GatewayError("authentication", "Missing gateway key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
+      throw new GatewayError("authentication", "Invalid gateway key.");
+    }
+    context.set("caller", caller);
+    context.set("gatewayKeyId", caller.sessionScope);
+    accountRequest(context.get("log"), caller, accounting);
+    return next();
   };
+}
+
+async function staticCaller(presented: string, keys: string[]): Promise<Caller | undefined> {
+  if (keys.length === 0) return undefined;
+  const presentedDigest = await digest(presented);
+  for (const key of keys) {
+    if (crypto.subtle.timingSafeEqual(presentedDigest, await cachedDigest(key))) {
+      // The digest's first half scopes the key's sessions (as it always has); its usage rows name a shorter part.
+      const id = hex(presentedDigest);
+      return { keyId: `static:${id.slice(0, 8)}`, sessionScope: id.slice(0, 32), name: "static key", models: null };
+    }
+  }
+  return undefined;
 }
 
 /** Two keys compared as SHA-256 digests in constant time. */
 export async function keysMatch(presented: string, expected: string): Promise<boolean> {
   const [actual, wanted] = await Promise.all([digest(presented), digest(expected)]);
   return crypto.subtle.timingSafeEqual(actual, wanted);
+}
+
+/** The request's `waitUntil`, when it has one (a test calling the app directly may not). */
+export function waitUntilOf(context: { executionCtx: ExecutionContext }): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const execution = context.executionCtx;
+    return (promise) => execution.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
 }
 
 function hex(buffer: ArrayBuffer): string {

@@ -45,31 +45,68 @@ export class RequestLog {
     if (this.#streaming) this.write();
   }
 
+  /** Called with the line once it is written: the request is over (usage, limits). */
+  onWritten(listener: (line: LogLine) => void): void {
+    this.#listeners.push(listener);
+  }
+
   write(): void {
     if (this.#written) return;
     this.#written = true;
     const outcome = this.outcome;
     const response = isRecord(outcome.terminalPayload) ? outcome.terminalPayload.response : undefined;
     const usage = isRecord(response) && isRecord(response.usage) ? response.usage : undefined;
-    console.log(
-      JSON.stringify({
-        level: "info",
-        request_id: this.requestId,
-        route: this.route,
-        model: this.model,
-        status: this.status,
-        upstream_status: this.upstreamStatus,
-        ttfb_ms: outcome.firstEventAt === undefined ? undefined : outcome.firstEventAt - this.startedAt,
-        duration_ms: Date.now() - this.startedAt,
-        terminal: outcome.terminalType,
-        error: this.errorKind ?? outcome.failure?.kind,
-        input_tokens: usage?.input_tokens,
-        cached_tokens: isRecord(usage?.input_tokens_details) ? usage.input_tokens_details.cached_tokens : undefined,
-        output_tokens: usage?.output_tokens,
-        ...this.extra,
-      }),
-    );
+    const line: LogLine = {
+      level: "info",
+      request_id: this.requestId,
+      route: this.route,
+      model: this.model,
+      status: this.status,
+      upstream_status: this.upstreamStatus,
+      ttfb_ms: outcome.firstEventAt === undefined ? undefined : outcome.firstEventAt - this.startedAt,
+      duration_ms: Date.now() - this.startedAt,
+      terminal: outcome.terminalType,
+      error: this.errorKind ?? outcome.failure?.kind,
+      input_tokens: count(usage?.input_tokens),
+      cached_tokens: count(isRecord(usage?.input_tokens_details) ? usage.input_tokens_details.cached_tokens : undefined),
+      output_tokens: count(usage?.output_tokens),
+      reasoning_tokens: count(isRecord(usage?.output_tokens_details) ? usage.output_tokens_details.reasoning_tokens : undefined),
+      ...this.extra,
+    };
+    console.log(JSON.stringify(line));
+    for (const listener of this.#listeners) {
+      try {
+        listener(line);
+      } catch (error) {
+        console.error(JSON.stringify({ level: "warn", request_id: this.requestId, message: "a request's accounting failed", error: String(error) }));
+      }
+    }
   }
+
+  readonly #listeners: ((line: LogLine) => void)[] = [];
+}
+
+/** One request's log line. */
+export interface LogLine {
+  level: "info";
+  request_id: string;
+  route: string;
+  model: string | undefined;
+  status: number | undefined;
+  upstream_status: number | undefined;
+  ttfb_ms: number | undefined;
+  duration_ms: number;
+  terminal: string | undefined;
+  error: string | undefined;
+  input_tokens: number | undefined;
+  cached_tokens: number | undefined;
+  output_tokens: number | undefined;
+  reasoning_tokens: number | undefined;
+  [extra: string]: string | number | boolean | undefined;
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 export function requestLog(): MiddlewareHandler<GatewayEnv> {

@@ -204,6 +204,7 @@ export class Chain {
       const generation = this.connection.generation;
       const held = await holdUntilOutput(socket.create(withoutType(plan.request)), this.configuration.streamIdleTimeoutMs, { signal: options.signal });
       if (held.kind === "released") {
+        if (candidate.account.kind === "chatgpt") this.services.cooldowns.observeQuota(candidate.account.id, socket.upgradeHeaders);
         return { events: this.#track(held.events, plan, request, generation, items), mode: plan.mode, reason: plan.reason, headers: socket.upgradeHeaders, chainId: this.id };
       }
       this.#breakChain();
@@ -285,6 +286,7 @@ export class Chain {
       throw held.error;
     }
     const items = chainedByClient ? undefined : inputItems(request.input);
+    if (this.#upstream!.kind === "chatgpt" && this.#header.accountId) this.services.cooldowns.observeQuota(this.#header.accountId, opened.headers);
     return { events: this.#track(held.events, plan, request, overHttp, items), mode: plan.mode, reason: plan.reason, headers: opened.headers, chainId: this.id };
   }
 

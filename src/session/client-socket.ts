@@ -18,12 +18,16 @@ import { isRecord } from "../streams/responses-event";
 import type { EventReader } from "../streams/event-reader";
 import { superviseResponsesEvents } from "../streams/supervise-responses-events";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
+import { assertModelAllowed, keyLimitError, teamServices, type Caller } from "../team/caller";
+import { gateFor } from "../team/gateway-keys";
 import { describeTurn, type SessionDurableObject } from "./session-durable-object";
 
 interface SocketAttachment {
   headers: [string, string][];
   /** The session chain this socket's conversation lives on. */
   chainId: string;
+  /** Who opened the socket: each of its turns is admitted by the key's gate and accounted for. */
+  caller?: Caller;
 }
 
 /** A turn of one socket: cancelled when the client leaves, before or after its first output. */
@@ -55,7 +59,7 @@ export class ClientSockets {
 
   constructor(private readonly object: SessionDurableObject) {}
 
-  async accept(request: Request): Promise<Response> {
+  async accept(request: Request, caller: Caller): Promise<Response> {
     if (this.object.configuration.websocketMode === "off") {
       throw new GatewayError("invalid_request", "WebSocket mode is turned off on this gateway; use HTTP.", { status: 426 });
     }
@@ -67,7 +71,7 @@ export class ClientSockets {
     this.object.scheduleAlarm();
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.object.acceptWebSocket(server);
-    const attachment: SocketAttachment = { headers: [...forwarded], chainId };
+    const attachment: SocketAttachment = { headers: [...forwarded], chainId, caller };
     server.serializeAttachment(attachment);
     this.#sent.set(server, { at: Date.now(), turnEvents: 0 });
     this.#keepAlive();
@@ -86,6 +90,10 @@ export class ClientSockets {
       if (this.#inFlight.has(socket)) {
         throw new GatewayError("conflict", "A response is already in progress on this socket; wait for it to finish.", { code: "response_in_progress" });
       }
+      // Each turn is one of the key's requests: its limits, its models, its usage row.
+      const caller = await this.#admit(attachment.caller);
+      this.object.account(log, caller);
+      assertModelAllowed(caller, log.model);
       own = { abort: new AbortController() };
       this.#inFlight.set(socket, own);
       this.#lastRequest.set(socket, body);
@@ -128,7 +136,24 @@ export class ClientSockets {
 
   #attachment(socket: WebSocket): SocketAttachment {
     const attachment = (socket.deserializeAttachment() as Partial<SocketAttachment> | null) ?? {};
-    return { headers: attachment.headers ?? [], chainId: attachment.chainId ?? "socket" };
+    return { headers: attachment.headers ?? [], chainId: attachment.chainId ?? "socket", caller: attachment.caller };
+  }
+
+  /** A turn of a team key's socket is admitted like any request (a revoked key's socket is refused from then on). */
+  async #admit(caller: Caller | undefined): Promise<Caller> {
+    const opened = caller ?? { keyId: "open", sessionScope: "open", name: "open", models: null };
+    const services = teamServices(this.object.env);
+    if (!opened.gate || !services) return opened;
+    const verdict = await gateFor(services.gates, opened.gate).admit({ hold: true, count: true });
+    switch (verdict.kind) {
+      case "unknown":
+      case "revoked":
+        throw new GatewayError("authentication", "This gateway key was revoked.", { code: "key_revoked" });
+      case "limited":
+        throw keyLimitError(verdict.message, verdict.retryAfterSeconds);
+      case "admitted":
+        return { ...opened, models: verdict.models, lease: verdict.lease };
+    }
   }
 
   onClose(socket: WebSocket, code: number, reason: string): void {
@@ -233,8 +258,10 @@ export class ClientSockets {
 
 function sendErrorFrame(socket: WebSocket, error: GatewayError): void {
   const body = openAiErrorBody(error);
+  // Like the provider's frames, the headers a client acts on travel in the frame (Retry-After).
+  const retryAfter = error.headers.get("retry-after");
   try {
-    socket.send(JSON.stringify({ type: "error", status: error.status, error: body.error }));
+    socket.send(JSON.stringify({ type: "error", status: error.status, error: body.error, ...(retryAfter ? { headers: { "retry-after": retryAfter } } : {}) }));
   } catch {
     // The client is gone.
   }

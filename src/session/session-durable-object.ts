@@ -18,6 +18,7 @@ import { readBodyText } from "../inbound/read-json-body";
 import { RequestLog } from "../middleware/request-log";
 import { accountServices } from "../accounts/account-services";
 import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../upstream/upstream-headers";
+import { accountRequest, assertModelAllowed, teamServices, type Caller } from "../team/caller";
 import { ChainStore } from "./chain-store";
 import { ClientSockets } from "./client-socket";
 import { Session, type SessionTurn } from "./session";
@@ -33,6 +34,8 @@ export const internalHeaders = {
   logOwner: "x-turnpike-log-owner",
   /** The Worker made the session id up (a WebSocket that named none): forget it when the socket goes. */
   ephemeral: "x-turnpike-ephemeral-session",
+  /** Who is calling (src/team/caller.ts), as JSON: the session accounts for the requests it logs. */
+  caller: "x-turnpike-caller",
 } as const;
 
 /** Only a GET opens a WebSocket (RFC 6455 §4.1): `Upgrade` on a POST is an ordinary request. */
@@ -44,6 +47,8 @@ export function isWebSocketUpgrade(request: Request): boolean {
 const busyRecheckMs = 5_000;
 
 export class SessionDurableObject extends DurableObject<Record<string, unknown>> {
+  // `env` is read by the client socket protocol (a key's gate).
+  declare readonly env: Record<string, unknown>;
   readonly store: ChainStore;
   #session: Session | undefined;
   #clients: ClientSockets | undefined;
@@ -74,13 +79,16 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   override async fetch(request: Request): Promise<Response> {
     const log = new RequestLog(request.headers.get(internalHeaders.requestId) ?? undefined);
     log.route = request.headers.get(internalHeaders.route) ?? "session";
+    log.extra.session_ref = this.ctx.id.toString().slice(0, 12);
+    const caller = callerFrom(request.headers);
     if (request.headers.get(internalHeaders.logOwner) === "caller") log.delegate();
+    else this.account(log, caller);
     try {
       if (isWebSocketUpgrade(request)) {
         if (request.headers.get(internalHeaders.ephemeral) === "1") this.store.setValue("ephemeral", "1");
-        return await this.clients.accept(request);
+        return await this.clients.accept(request, caller);
       }
-      const response = await this.#httpTurn(request, log);
+      const response = await this.#httpTurn(request, log, caller);
       log.status = response.status;
       if (!log.streaming) log.write();
       return response;
@@ -107,13 +115,20 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     }
   }
 
-  async #httpTurn(request: Request, log: RequestLog): Promise<Response> {
+  /** The request's usage row, and its tokens and stream place back to its key's gate, when its line is written. */
+  account(log: RequestLog, caller: Caller): void {
+    accountRequest(log, caller, { services: teamServices(this.env), prices: this.configuration.prices, waitUntil: (promise) => this.ctx.waitUntil(promise) });
+  }
+
+  async #httpTurn(request: Request, log: RequestLog, caller: Caller): Promise<Response> {
     const configuration = this.configuration;
     const { body, recognised } = this.session.parseBody(await readBodyText(request, configuration.maxBodyBytes));
     // The resent history was recognised by its text and not parsed again (resent-history.ts).
     if (recognised) log.extra.history = "recognised";
     const parsed = parseCreateResponseRequest(body);
     log.model = parsed.model;
+    // The Worker passed the body on unread (a session named in a header): the key's models are checked here.
+    assertModelAllowed(caller, parsed.model);
     // The client's disconnect cancels the turn at once (request.signal, or the Worker's cancelTurn).
     const cancel = new AbortController();
     this.#httpTurns.set(log.requestId, cancel);
@@ -217,6 +232,19 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     this.#alarmAt = undefined;
     await this.store.deleteAll();
   }
+}
+
+/** The caller the Worker authenticated; a request without one (a test calling the object) is "open". */
+function callerFrom(headers: Headers): Caller {
+  const text = headers.get(internalHeaders.caller);
+  if (text) {
+    try {
+      return JSON.parse(text) as Caller;
+    } catch {
+      // Only the Worker sets this header (clients' are dropped at the edge).
+    }
+  }
+  return { keyId: "open", sessionScope: "open", name: "open", models: null };
 }
 
 /** What the session did with the turn, in the request's log line. */

@@ -40,8 +40,15 @@ export function emptyCounters(now: number): KeyCounters {
   return { recent: [], leases: {}, day: dayOf(now), dayTokens: 0, month: monthOf(now), monthTokens: 0 };
 }
 
-/** Admits a request now, or says which limit refuses it and when it would pass. `hold`: it takes a stream place. */
-export function admit(limits: KeyLimits, counters: KeyCounters, now: number, leaseId: string, hold: boolean): Admission {
+/** What an admission takes: a stream place (`hold`), a place in the minute's requests (`count`). */
+export interface AdmissionKind {
+  hold: boolean;
+  count: boolean;
+}
+
+/** Admits a request now, or says which limit refuses it and when it would pass. */
+export function admit(limits: KeyLimits, counters: KeyCounters, now: number, leaseId: string, kind: AdmissionKind | boolean): Admission {
+  const { hold, count } = typeof kind === "boolean" ? { hold: kind, count: true } : kind;
   roll(counters, now);
   if (limits.tokens_per_day !== undefined && counters.dayTokens >= limits.tokens_per_day) {
     return refusal("tokens_per_day", `This key's daily budget of ${limits.tokens_per_day} tokens is used up.`, nextDay(now) - now);
@@ -50,7 +57,7 @@ export function admit(limits: KeyLimits, counters: KeyCounters, now: number, lea
     return refusal("tokens_per_month", `This key's monthly budget of ${limits.tokens_per_month} tokens is used up.`, nextMonth(now) - now);
   }
   const perMinute = limits.requests_per_minute;
-  if (perMinute !== undefined && counters.recent.length >= perMinute) {
+  if (count && perMinute !== undefined && counters.recent.length >= perMinute) {
     return refusal("requests_per_minute", `This key may make ${perMinute} requests per minute.`, counters.recent[counters.recent.length - perMinute]! + minuteMs - now);
   }
   const streams = limits.concurrent_streams;
@@ -58,7 +65,7 @@ export function admit(limits: KeyLimits, counters: KeyCounters, now: number, lea
   if (hold && streams !== undefined && open.length >= streams) {
     return refusal("concurrent_streams", `This key may have ${streams} requests in progress at once.`, open[0]! - now);
   }
-  if (perMinute !== undefined) counters.recent.push(now);
+  if (count && perMinute !== undefined) counters.recent.push(now);
   if (!hold || streams === undefined) return { admitted: true, lease: undefined };
   counters.leases[leaseId] = now + leaseMs;
   return { admitted: true, lease: leaseId };

@@ -7,16 +7,19 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { keysMatch, presentedKey } from "../../middleware/gateway-auth";
+import { presentsAdminKey, signedInSession } from "./admin-session";
+import { teamRoutes } from "./team-routes";
 import type { ChatGptAccountDurableObject } from "../../upstream/chatgpt/chatgpt-account-durable-object";
 
 export const adminRoutes = new Hono<GatewayEnv>();
 
+adminRoutes.use("/admin", adminAuth());
 adminRoutes.use("/admin/*", adminAuth());
+adminRoutes.route("/", teamRoutes);
 
 adminRoutes.get("/admin/accounts", async (context) => {
   const { accounts } = context.get("configuration");
-  const cooldowns = await context.get("services").cooldowns.all();
+  const [cooldowns, quotas] = await Promise.all([context.get("services").cooldowns.all(), context.get("services").cooldowns.quotas().catch(() => ({}))]);
   const now = Date.now();
   const listed = await Promise.all(
     accounts.map(async (account) => ({
@@ -31,6 +34,8 @@ adminRoutes.get("/admin/accounts", async (context) => {
         .filter(([key, entry]) => key.startsWith(`${account.id}\n`) && entry.until > now)
         .map(([key, entry]) => ({ model: key.slice(account.id.length + 1), until: new Date(entry.until).toISOString(), seconds_left: Math.ceil((entry.until - now) / 1000), reason: entry.reason })),
       ...(account.credential.type === "chatgpt-oauth" ? { chatgpt: await chatGptStatus(context.env, account.id) } : {}),
+      // The usage windows its backend last reported (ChatGPT accounts): used percent and resets.
+      quota: (quotas as Record<string, unknown>)[account.id] ?? null,
     })),
   );
   return context.json({ accounts: listed });
@@ -56,11 +61,19 @@ async function chatGptStatus(environment: Record<string, unknown>, accountId: st
   }
 }
 
+/**
+ * `/admin/*` needs ADMIN_KEY (or the admin page's signed-in session, admin-session.ts); without
+ * ADMIN_KEY the routes do not exist. The sign-in page itself is open.
+ */
 function adminAuth(): MiddlewareHandler<GatewayEnv> {
   return async function adminAuthMiddleware(context, next) {
     const adminKey = context.get("configuration").adminKey;
     if (!adminKey) throw new GatewayError("not_found", `No route for ${context.req.method} ${new URL(context.req.url).pathname}.`);
-    if (!(await keysMatch(presentedKey(context.req.raw.headers) ?? "", adminKey))) throw new GatewayError("authentication", "Invalid admin key.");
-    await next();
+    if (openAdminPaths.has(context.req.path)) return next();
+    if ((await presentsAdminKey(context, adminKey)) || (await signedInSession(context, adminKey))) return next();
+    throw new GatewayError("authentication", "Invalid admin key.");
   };
 }
+
+/** What the admin page serves before sign-in (admin-page.tsx). */
+export const openAdminPaths = new Set(["/admin", "/admin/login"]);

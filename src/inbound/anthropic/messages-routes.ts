@@ -14,6 +14,7 @@ import { sseHeaders } from "../../streams/sse-writer";
 import { cutOutput } from "../../streams/cut-output";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { readJsonBody } from "../read-json-body";
+import { assertModelAllowed } from "../../team/caller";
 import { openTranslatedTurn, setSessionHeaders } from "../translated-turn";
 import { convertMessagesRequest, type ConvertedRequest } from "./convert-messages-request";
 import { anthropicEventsFromResponses, anthropicPing, encodeAnthropicEvents } from "./convert-responses-stream";
@@ -41,6 +42,7 @@ async function parseMessagesRequest(context: Context<GatewayEnv>): Promise<{ sou
     modelMap: configuration.modelMap,
     sessionId: sessionIdFromHeaders(context.req.raw.headers),
   });
+  assertModelAllowed(context.get("caller"), parsed.data.model, String(converted.request.model));
   return { source: parsed.data, converted };
 }
 

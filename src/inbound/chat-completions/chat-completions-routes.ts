@@ -15,6 +15,7 @@ import { derivedSessionId, sessionIdFromBody, sessionIdFromHeaders } from "../..
 import { sseHeaders } from "../../streams/sse-writer";
 import { superviseResponsesEvents } from "../../streams/supervise-responses-events";
 import { readJsonBody } from "../read-json-body";
+import { assertModelAllowed } from "../../team/caller";
 import { openTranslatedTurn, setSessionHeaders } from "../translated-turn";
 import { chatCompletionObject, chatCompletionStream, limitChatOutput } from "./chat-completion-answer";
 import { convertChatRequest, type ConvertedChatRequest } from "./convert-chat-request";
@@ -30,6 +31,7 @@ async function createChatCompletion(context: Context<GatewayEnv>): Promise<Respo
   const { body } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const converted = convertChatRequest(body);
   log.model = converted.model;
+  assertModelAllowed(context.get("caller"), converted.model);
   if (converted.notes.length > 0) log.extra.notes = converted.notes.join("; ").slice(0, 500);
   const sessionId = chatSessionId(context, converted);
   const supervised = superviseResponsesEvents(await openTranslatedTurn(context, converted.request, sessionId), {

@@ -13,6 +13,8 @@ import { pickForwardedRequestHeaders, pickReturnedResponseHeaders } from "../../
 import { readJsonBody } from "../read-json-body";
 import { readUpstreamJson } from "../../upstream/read-upstream-json";
 import { isRecord } from "../../streams/responses-event";
+import { assertModelAllowed } from "../../team/caller";
+import { matchesPattern } from "../../accounts/accounts-configuration";
 import { sessionIdFromBody, sessionIdFromHeaders } from "../../session/session-identity";
 import { parseCreateResponseRequest } from "./create-response-request";
 import { forwardToSession, sessionNamespace } from "./session-routing";
@@ -39,6 +41,7 @@ async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const request = parseCreateResponseRequest(body);
   log.model = request.model;
+  assertModelAllowed(context.get("caller"), request.model);
   const bodySession = sessionIdFromBody(body);
   if (sessions && bodySession) return forwardToSession(context, sessions, bodySession, text);
 
@@ -62,6 +65,7 @@ async function compactResponse(context: Context<GatewayEnv>): Promise<Response> 
   const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const model = parseCreateResponseRequest(body).model;
   log.model = model;
+  assertModelAllowed(context.get("caller"), model);
   const { result: answer } = await withFailover({
     configuration,
     cooldowns: services.cooldowns,
@@ -108,13 +112,15 @@ async function listModels(context: Context<GatewayEnv>): Promise<Response> {
     context.get("log").upstreamStatus = response.status;
     if (!response.ok) throw await errorFromUpstreamResponse(response, upstream.secrets);
     const listed = await readUpstreamJson(response, { idleTimeoutMs: context.get("configuration").streamIdleTimeoutMs, maxBytes: 8 * 1024 * 1024 });
-    if (names.size === 0) {
+    if (names.size === 0 && !context.get("caller").models) {
       return new Response(JSON.stringify(listed), { headers: pickReturnedResponseHeaders(response.headers, new Headers({ "content-type": "application/json" })) });
     }
     const data = isRecord(listed) && Array.isArray(listed.data) ? listed.data : [];
     for (const model of data) if (isRecord(model) && typeof model.id === "string") names.add(model.id);
   }
-  return context.json({ object: "list", data: [...names].map((id) => ({ id, object: "model", created: 0, owned_by: "turnpike" })) });
+  const allowed = context.get("caller").models;
+  const listed = allowed ? [...names].filter((name) => allowed.some((pattern) => matchesPattern(pattern, name))) : [...names];
+  return context.json({ object: "list", data: listed.map((id) => ({ id, object: "model", created: 0, owned_by: "turnpike" })) });
 }
 
 /**

@@ -23,13 +23,17 @@ export async function forwardToSession(
 ): Promise<Response> {
   const log = context.get("log");
   const name = await sessionObjectName(context.get("gatewayKeyId"), sessionId);
-  const stub = namespace.get(namespace.idFromName(name)) as DurableObjectStub<SessionDurableObject>;
+  const id = namespace.idFromName(name);
+  const stub = namespace.get(id) as DurableObjectStub<SessionDurableObject>;
   const headers = new Headers(context.req.raw.headers);
   // The session needs no client credential: upstream headers are built from an allowlist.
   headers.delete("authorization");
   headers.delete("x-api-key");
   headers.set(internalHeaders.requestId, log.requestId);
   headers.set(internalHeaders.route, log.route);
+  headers.set(internalHeaders.caller, JSON.stringify(context.get("caller")));
+  // Which session served the request, for its usage row: its object's id, never the client's session id.
+  log.extra.session_ref = id.toString().slice(0, 12);
   // The session writes this request's log line (it sees the turn to its end), unless the caller
   // translates the answer and logs it itself.
   if (options.keepLog) headers.set(internalHeaders.logOwner, "caller");

@@ -1,0 +1,97 @@
+/**
+ * One usage row per request, written to D1 off the request's path: rows wait in this isolate's
+ * memory and go in one batch shortly after (at most `batchRows` at a time), the write kept alive
+ * with `waitUntil`, so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows
+ * (D1 unreachable for long), the oldest are dropped and counted in the log.
+ */
+
+export interface UsageRow {
+  at: number;
+  key_id: string;
+  protocol: string;
+  route: string;
+  client_model: string | null;
+  upstream_model: string | null;
+  account_id: string | null;
+  status: number | null;
+  terminal: string | null;
+  input_tokens: number;
+  cached_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  ttfb_ms: number | null;
+  duration_ms: number | null;
+  turn: string | null;
+  session: string | null;
+  cost_micro_usd: number;
+}
+
+const columns: (keyof UsageRow)[] = [
+  "at", "key_id", "protocol", "route", "client_model", "upstream_model", "account_id", "status", "terminal",
+  "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "ttfb_ms", "duration_ms", "turn", "session", "cost_micro_usd",
+];
+const insert = `INSERT INTO usage (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
+
+/** How long a row waits for others to share its write. */
+const batchDelayMs = 50;
+const batchRows = 50;
+const maxQueuedRows = 5_000;
+
+export class UsageRecorder {
+  #queue: UsageRow[] = [];
+  #flushing: Promise<void> | undefined;
+  #dropped = 0;
+
+  constructor(private readonly db: D1Database) {}
+
+  /** Queues a row; `waitUntil` keeps the invocation alive until it is written. */
+  record(row: UsageRow, waitUntil: ((promise: Promise<unknown>) => void) | undefined): void {
+    this.#queue.push(row);
+    if (this.#queue.length > maxQueuedRows) {
+      this.#dropped += this.#queue.length - maxQueuedRows;
+      this.#queue.splice(0, this.#queue.length - maxQueuedRows);
+    }
+    this.#flushing ??= new Promise((resolve) => setTimeout(resolve, batchDelayMs)).then(() => this.#flush());
+    waitUntil?.(this.#flushing);
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const rows = this.#queue.splice(0, batchRows);
+        const statements = rows.map((row) => this.db.prepare(insert).bind(...columns.map((column) => row[column])));
+        // When each key was last used, from the same batch: no write on the request's path.
+        const lastUsed = new Map<string, number>();
+        for (const row of rows) if (row.key_id.startsWith("key_")) lastUsed.set(row.key_id, Math.max(lastUsed.get(row.key_id) ?? 0, row.at));
+        for (const [id, at] of lastUsed) statements.push(this.db.prepare(`UPDATE gateway_keys SET last_used_at = ? WHERE id = ?`).bind(at, id));
+        await this.db.batch(statements);
+      }
+    } catch (error) {
+      console.error(JSON.stringify({ level: "warn", message: "usage rows could not be written", rows: this.#queue.length, error: String(error) }));
+    } finally {
+      this.#flushing = undefined;
+      if (this.#dropped > 0) {
+        console.error(JSON.stringify({ level: "warn", message: "usage rows dropped: too many waiting", rows: this.#dropped }));
+        this.#dropped = 0;
+      }
+    }
+  }
+}
+
+const recorders = new WeakMap<D1Database, UsageRecorder>();
+
+/** This isolate's recorder for a database. */
+export function usageRecorder(db: D1Database): UsageRecorder {
+  let recorder = recorders.get(db);
+  if (!recorder) {
+    recorder = new UsageRecorder(db);
+    recorders.set(db, recorder);
+  }
+  return recorder;
+}
+
+/** Usage rows older than `days` go (the scheduled handler, daily). */
+export async function deleteOldUsage(db: D1Database, days: number, now = Date.now()): Promise<number> {
+  const result = await db.prepare(`DELETE FROM usage WHERE at < ?`).bind(now - days * 86_400_000).run();
+  return result.meta.changes ?? 0;
+}
