@@ -5,6 +5,7 @@
 // Here the Worker is bundled with esbuild and its bindings come from the same wrangler.toml.
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -34,6 +35,7 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
     durableObjects: workerOptions.durableObjects,
+    d1Databases: workerOptions.d1Databases,
     modules: [{ type: "ESModule", path: "worker.js", contents: bundle.outputFiles[0]!.text }],
     bindings: variables,
     host: "127.0.0.1",
@@ -52,5 +54,19 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     },
   });
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
+  await applyMigrations(await miniflare.getD1Database("DB"), resolve(dirname(configPath), "migrations"));
   return { url, close: () => miniflare.dispose() };
+}
+
+/** The project's D1 migrations, on the in-memory database (what `npm start` applies locally). */
+async function applyMigrations(db: Awaited<ReturnType<Miniflare["getD1Database"]>>, folder: string): Promise<void> {
+  if (!existsSync(folder)) return;
+  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql")).sort()) {
+    const sql = readFileSync(resolve(folder, file), "utf8")
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("--"))
+      .join("\n");
+    const statements = sql.split(/;\s*(?:\n|$)/).map((statement) => statement.trim()).filter(Boolean);
+    await db.batch(statements.map((statement) => db.prepare(statement)));
+  }
 }
