@@ -23,16 +23,20 @@ const statelessBody = JSON.stringify(stateless);
 
 let upstream: FakeUpstream;
 let gateway: Gateway;
+/** The same gateway without its D1 database: no usage rows written (what recording them costs). */
+let unrecorded: Gateway;
 let passThrough: Gateway;
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   gateway = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" });
+  unrecorded = await startInMiniflare(fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" }, { withoutDatabase: true });
   passThrough = await startInMiniflare(fileURLToPath(new URL("./floor/wrangler.toml", import.meta.url)), { UPSTREAM_URL: upstream.url });
 });
 
 afterAll(async () => {
   await gateway?.close();
+  await unrecorded?.close();
   await passThrough?.close();
   await upstream?.close();
 });
@@ -72,6 +76,8 @@ it(`streams ${requests} Codex-sized requests per path, against the floors`, { ti
     "gateway, stateless": () => timeOne(`${gateway.url}/v1/responses`, statelessBody),
     "floor: Worker+DO": () => timeOne(`${passThrough.url}/via-object/v1/responses`, statelessBody),
     "gateway, session": () => timeOne(`${gateway.url}/v1/responses`, sessionBody, { "session-id": "bench-session" }),
+    "stateless, no usage": () => timeOne(`${unrecorded.url}/v1/responses`, statelessBody),
+    "session, no usage": () => timeOne(`${unrecorded.url}/v1/responses`, sessionBody, { "session-id": "bench-session" }),
   };
   const names = Object.keys(paths) as (keyof typeof paths)[];
   for (let index = 0; index < warmup; index += 1) for (const name of names) await paths[name]();
@@ -97,6 +103,7 @@ it(`streams ${requests} Codex-sized requests per path, against the floors`, { ti
     ...names.map((name) => `${name.padEnd(20)}${rows[name].map((value) => format(value)).join("")}${format(rows[name][2]! / rows.direct[2]!, "x")}`),
     `added over its floor (total p50): stateless ${added("gateway, stateless", "floor: Worker")} ms over the Worker floor, session ${added("gateway, session", "floor: Worker+DO")} ms over the Worker+DO floor`,
     `the floors themselves: Worker ${added("floor: Worker", "direct")} ms, Worker+DO ${added("floor: Worker+DO", "direct")} ms over direct`,
+    `recording usage (a D1 row per request, batched off the request path) adds (total p50): stateless ${added("gateway, stateless", "stateless, no usage")} ms, session ${added("gateway, session", "session, no usage")} ms`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
 });

@@ -15,6 +15,8 @@ import type { Gateway } from "./start-gateway";
 export interface MiniflareOptions {
   /** Every line the Worker prints (its request log, warnings, uncaught errors); replaces the default. */
   onOutput?(stream: "stdout" | "stderr", line: string): void;
+  /** Without the D1 database (no team keys, no usage rows): what recording usage costs is the difference. */
+  withoutDatabase?: boolean;
 }
 
 export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
@@ -35,7 +37,7 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags,
     durableObjects: workerOptions.durableObjects,
-    d1Databases: workerOptions.d1Databases,
+    d1Databases: options.withoutDatabase ? undefined : workerOptions.d1Databases,
     modules: [{ type: "ESModule", path: "worker.js", contents: bundle.outputFiles[0]!.text }],
     bindings: variables,
     host: "127.0.0.1",
@@ -54,7 +56,8 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     },
   });
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
-  await applyMigrations(await miniflare.getD1Database("DB"), resolve(dirname(configPath), "migrations"));
+  const hasDatabase = !options.withoutDatabase && Object.keys(workerOptions.d1Databases ?? {}).includes("DB");
+  if (hasDatabase) await applyMigrations(await miniflare.getD1Database("DB"), resolve(dirname(configPath), "migrations"));
   return { url, close: () => miniflare.dispose() };
 }
 
