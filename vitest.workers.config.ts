@@ -1,6 +1,7 @@
 // Tests that run inside workerd: pure stream code (next to it in src/) and the Worker's routes,
 // auth and configuration handling (test/workers/).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 import { fakeChatGptSeed } from "./test/support/fake-upstream/tokens.js";
 
@@ -15,6 +16,19 @@ const chatGptSeeds = {
   CHATGPT_TEST_SEED_BROKEN: "{not json",
 };
 
+/** The tokenizer Worker (count_tokens), bundled for the gateway's TOKENIZER service binding. */
+const tokenizerScript = new URL("./.tmp/tokenizer-worker.js", import.meta.url).pathname;
+await build({
+  entryPoints: [new URL("./src/tokenizer/tokenizer-worker.ts", import.meta.url).pathname],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  mainFields: ["module", "main"],
+  external: ["cloudflare:*", "node:*"],
+  outfile: tokenizerScript,
+  logLevel: "silent",
+});
+
 /** The project's D1 migrations, applied to the test database by test/workers/support/apply-migrations.ts. */
 const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
 
@@ -23,7 +37,10 @@ export default defineConfig({
     cloudflareTest({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { GATEWAY_KEYS: "test-key-1,test-key-2", ADMIN_KEY: "test-admin-key", TEST_MIGRATIONS: migrations, ...chatGptSeeds } },
+      miniflare: {
+        bindings: { GATEWAY_KEYS: "test-key-1,test-key-2", ADMIN_KEY: "test-admin-key", TEST_MIGRATIONS: migrations, ...chatGptSeeds },
+        workers: [{ name: "turnpike-tokenizer", modules: true, scriptPath: tokenizerScript, compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] }],
+      },
     }),
   ],
   test: {

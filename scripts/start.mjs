@@ -2,7 +2,7 @@
 // `npm start`: the whole local set-up in one command. Applies the D1 migrations to the local
 // database, makes sure the admin page has a key (a generated one, kept in .dev.vars and printed,
 // unless ADMIN_KEY is set already), then runs `wrangler dev` with the arguments given
-// (`npm start -- --port 9000`).
+// (`npm start -- --port 9000`), with the tokenizer Worker beside the gateway.
 import { spawnSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
@@ -40,6 +40,8 @@ if (configured) {
   process.stdout.write(`turnpike: admin page at /admin — sign in with ADMIN_KEY=${key} (kept in .dev.vars)\n`);
 }
 
-const dev = spawn(wrangler, ["dev", ...args], { cwd: root, stdio: "inherit" });
+// The gateway and, beside it, the tokenizer Worker its count_tokens calls (tokenizer.wrangler.toml).
+const configs = args.some((arg) => arg === "-c" || arg === "--config") ? [] : ["-c", "wrangler.toml", "-c", "tokenizer.wrangler.toml"];
+const dev = spawn(wrangler, ["dev", ...configs, ...args], { cwd: root, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

@@ -194,6 +194,8 @@ describe("Claude Code's requests", () => {
     expect(small.input_tokens).toBeGreaterThan(0);
     expect(small.input_tokens).toBeLessThan(20);
     expect(full.input_tokens).toBeGreaterThan(10_000);
+    // Counted by the tokenizer Worker (o200k: 8 characters of `x` a token), not estimated (4 a token).
+    expect((await count({ model: "claude-opus-4-8", messages: [{ role: "user", content: "x".repeat(4_000) }] })).input_tokens).toBe(504);
     expect(upstream.requests).toHaveLength(0); // never a model call
   });
 });

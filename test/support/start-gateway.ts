@@ -1,5 +1,8 @@
 // Starts the Worker locally with wrangler's `unstable_startWorker` (inspector off, no
 // persistence, no .dev.vars), configured through the same variables a deployment uses.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
 
@@ -17,7 +20,27 @@ export interface GatewayOptions {
   persistTo?: string;
 }
 
+/**
+ * The dev registry the gateway finds its tokenizer Worker in (its TOKENIZER service binding):
+ * one folder per test process, and one tokenizer Worker, started with the first gateway.
+ */
+const registry = mkdtempSync(join(tmpdir(), "turnpike-registry-"));
+let tokenizer: Promise<unknown> | undefined;
+
+function startTokenizer(): Promise<unknown> {
+  tokenizer ??= unstable_startWorker({
+    config: `${projectRoot}/tokenizer.wrangler.toml`,
+    envFiles: [],
+    dev: { inspector: false, persist: false, watch: false, logLevel: "warn", registry, server: { hostname: "127.0.0.1", port: 0 } },
+  }).then(async (worker) => {
+    await worker.ready;
+    return worker;
+  });
+  return tokenizer;
+}
+
 export async function startGateway(variables: Record<string, string>, options: GatewayOptions = {}): Promise<Gateway> {
+  if (!options.configPath) await startTokenizer();
   const worker = await unstable_startWorker({
     config: options.configPath ?? `${projectRoot}/wrangler.toml`,
     envFiles: [],
@@ -27,6 +50,7 @@ export async function startGateway(variables: Record<string, string>, options: G
     dev: {
       inspector: false,
       persist: options.persistTo ?? false,
+      registry,
       watch: false,
       logLevel: "log",
       server: { hostname: "127.0.0.1", port: 0 },

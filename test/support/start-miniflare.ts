@@ -19,9 +19,7 @@ export interface MiniflareOptions {
   withoutDatabase?: boolean;
 }
 
-export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
-  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
-  const entryPoint = resolve(dirname(configPath), main ?? "");
+async function bundled(entryPoint: string): Promise<string> {
   const bundle = await build({
     entryPoints: [entryPoint],
     bundle: true,
@@ -32,14 +30,42 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     external: ["cloudflare:*", "node:*"],
     write: false,
     logLevel: "silent",
+    minify: true,
   });
+  return bundle.outputFiles[0]!.text;
+}
+
+export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
+  const entryPoint = resolve(dirname(configPath), main ?? "");
+  // The Workers the gateway binds as services (the tokenizer), run beside it from their own configs.
+  const services = Object.entries(workerOptions.serviceBindings ?? {}).flatMap(([, target]) => (typeof target === "object" && target !== null && "name" in target ? [String(target.name)] : []));
+  const auxiliary = [];
+  for (const name of services) {
+    const config = resolve(dirname(configPath), `${name.replace(/^turnpike-/, "")}.wrangler.toml`);
+    if (!existsSync(config)) continue;
+    const { workerOptions: options, main: auxiliaryMain } = unstable_getMiniflareWorkerOptions(config);
+    auxiliary.push({
+      name,
+      compatibilityDate: options.compatibilityDate,
+      compatibilityFlags: options.compatibilityFlags,
+      modules: [{ type: "ESModule" as const, path: `${name}.js`, contents: await bundled(resolve(dirname(config), auxiliaryMain ?? "")) }],
+    });
+  }
   const miniflare = new Miniflare({
-    compatibilityDate: workerOptions.compatibilityDate,
-    compatibilityFlags: workerOptions.compatibilityFlags,
-    durableObjects: workerOptions.durableObjects,
-    d1Databases: options.withoutDatabase ? undefined : workerOptions.d1Databases,
-    modules: [{ type: "ESModule", path: "worker.js", contents: bundle.outputFiles[0]!.text }],
-    bindings: variables,
+    workers: [
+      {
+        name: "turnpike",
+        compatibilityDate: workerOptions.compatibilityDate,
+        compatibilityFlags: workerOptions.compatibilityFlags,
+        durableObjects: workerOptions.durableObjects,
+        d1Databases: options.withoutDatabase ? undefined : workerOptions.d1Databases,
+        serviceBindings: auxiliary.length > 0 ? workerOptions.serviceBindings : undefined,
+        modules: [{ type: "ESModule", path: "worker.js", contents: await bundled(entryPoint) }],
+        bindings: variables,
+      },
+      ...auxiliary,
+    ],
     host: "127.0.0.1",
     port: 0,
     // The request log (one console.log line per request) is dropped, not printed between
@@ -57,7 +83,7 @@ export async function startInMiniflare(configPath: string, variables: Record<str
   });
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
   const hasDatabase = !options.withoutDatabase && Object.keys(workerOptions.d1Databases ?? {}).includes("DB");
-  if (hasDatabase) await applyMigrations(await miniflare.getD1Database("DB"), resolve(dirname(configPath), "migrations"));
+  if (hasDatabase) await applyMigrations(await miniflare.getD1Database("DB", "turnpike"), resolve(dirname(configPath), "migrations"));
   return { url, close: () => miniflare.dispose() };
 }
 

@@ -19,7 +19,7 @@ import { openTranslatedTurn, setSessionHeaders } from "../translated-turn";
 import { convertMessagesRequest, type ConvertedRequest } from "./convert-messages-request";
 import { anthropicEventsFromResponses, anthropicPing, encodeAnthropicEvents } from "./convert-responses-stream";
 import { responseToAnthropicMessage } from "./convert-responses-response";
-import { countRequestTokens } from "./count-tokens";
+import { countedTokens } from "./count-tokens-route";
 import { messagesRequestSchema, type MessagesRequest } from "./messages-api";
 
 export const messagesRoutes = new Hono<GatewayEnv>();
@@ -83,5 +83,5 @@ async function createMessage(context: Context<GatewayEnv>): Promise<Response> {
 
 async function countTokens(context: Context<GatewayEnv>): Promise<Response> {
   const { converted } = await parseMessagesRequest(context);
-  return context.json({ input_tokens: await countRequestTokens(converted.request) });
+  return context.json({ input_tokens: await countedTokens(context.env, converted.request) });
 }
