@@ -49,7 +49,9 @@ describe("routing a turn to its chain (captured Codex requests)", () => {
     const main = chainOf("main", codex, [answer]);
     expect(route({ ...next(codex, user("x")), model: "gpt-5.5-mini" }, [main])).toEqual({ kind: "new", reason: "fields_changed" });
     const edited = { ...codex, input: [...(codex.input as unknown[]).slice(0, -1), user("edited")] };
-    expect(route(edited, [main])).toEqual({ kind: "new", reason: "history_edited" });
+    // The same conversation rewritten starts over on its own chain (and socket), when it is idle.
+    expect(route(edited, [main])).toEqual({ kind: "rewrite", chainId: "main", reason: "history_edited" });
+    expect(route(edited, [chainOf("main", codex, [answer], true)])).toEqual({ kind: "new", reason: "history_edited" });
     expect(route({ ...codex, input: [user("something else entirely")] }, [main])).toEqual({ kind: "new", reason: "new_chain" });
   });
 

@@ -27,6 +27,8 @@ export interface RoutableChain {
 
 export type Route =
   | { kind: "continue"; chainId: string; deltaStart: number }
+  /** The same conversation rewritten (an edit, a retry, a compaction): its chain starts over, on its own socket. */
+  | { kind: "rewrite"; chainId: string; reason: "history_edited" }
   | { kind: "new"; reason: Extract<FullSendReason, "first_turn" | "new_chain" | "fork" | "fields_changed" | "history_edited" | "unknown_previous_response">; forkOf?: string };
 
 export function firstItemKey(text: string | undefined): string | undefined {
@@ -54,7 +56,7 @@ export function routeFullHistoryTurn(request: Record<string, unknown>, items: un
   }
   if (best) return { kind: "continue", chainId: best.chain.id, deltaStart: best.deltaStart };
   if (busyMatch) return { kind: "new", reason: "fork", forkOf: busyMatch.id };
-  return { kind: "new", reason: newConversationReason(request, texts, chains) };
+  return newConversation(request, texts, chains);
 }
 
 /** A turn chained by its client: the chain whose last response it names. */
@@ -66,14 +68,21 @@ export function routeChainedTurn(previousResponseId: string, chains: readonly Ro
 }
 
 /**
- * Why a conversation no chain continues went in full: a chain that began the same way but has
- * other fields (`fields_changed`) or another history (`history_edited`, e.g. after a compaction or
- * an edit), else a conversation of its own. Whichever, it becomes a new chain: the old one stays
- * for the turns that may still continue it, until it is the least recently used.
+ * A conversation no chain continues. A chain that began the same way, with the same fields, is
+ * the same conversation rewritten (an edit, a retry, a compaction): it starts over on that chain,
+ * and its socket, when the chain is idle. One that began the same way with other fields is not
+ * (Claude Code's title requests begin with the main conversation's first message, with another
+ * system prompt and no tools): that is a new chain, and the old one stays for the turns that may
+ * still continue it. Anything else is a conversation of its own.
  */
-function newConversationReason(request: Record<string, unknown>, texts: string[], chains: readonly RoutableChain[]): "new_chain" | "fields_changed" | "history_edited" {
+function newConversation(request: Record<string, unknown>, texts: string[], chains: readonly RoutableChain[]): Route {
   const start = firstItemKey(texts[0]);
-  const relative = start === undefined ? undefined : chains.find((chain) => chain.fieldsKey !== undefined && chain.firstItemKey === start);
-  if (!relative) return "new_chain";
-  return relative.fieldsKey === fieldsKey(request) ? "history_edited" : "fields_changed";
+  if (start === undefined) return { kind: "new", reason: "new_chain" };
+  const relatives = chains.filter((chain) => chain.fieldsKey !== undefined && chain.firstItemKey === start);
+  if (relatives.length === 0) return { kind: "new", reason: "new_chain" };
+  const key = fieldsKey(request);
+  const same = relatives.filter((chain) => chain.fieldsKey === key);
+  const idle = same.find((chain) => !chain.busy);
+  if (idle) return { kind: "rewrite", chainId: idle.id, reason: "history_edited" };
+  return { kind: "new", reason: same.length > 0 ? "history_edited" : "fields_changed" };
 }

@@ -194,7 +194,7 @@ export class Session {
     const owned = this.socketChains();
     const candidates = [...this.#chains.values()].reverse().filter((chain) => !owned.has(chain.id));
     const route = this.#route(body, candidates);
-    if (route.kind === "continue") {
+    if (route.kind === "continue" || route.kind === "rewrite") {
       const chain = this.#chains.get(route.chainId)!;
       this.#touch(chain);
       return { chain, options: {} };
