@@ -151,11 +151,22 @@ export function upstreamModelName(account: Account, model: string): string | und
   return undefined;
 }
 
+/** Every request matches its model against the accounts' patterns: each is compiled once. */
+const compiledPatterns = new Map<string, RegExp>();
+
 export function matchesPattern(pattern: string, name: string): boolean {
   if (!pattern.includes("*")) return pattern === name;
-  const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
-  return new RegExp(`^${escaped.join(".*")}$`).test(name);
+  let expression = compiledPatterns.get(pattern);
+  if (!expression) {
+    const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+    expression = new RegExp(`^${escaped.join(".*")}$`);
+    // Patterns come from the configuration (a few dozen): a bound only guards against surprises.
+    if (compiledPatterns.size > 1_000) compiledPatterns.clear();
+    compiledPatterns.set(pattern, expression);
+  }
+  return expression.test(name);
 }
+
 
 function configurationError(problem: string): GatewayError {
   return new GatewayError("configuration", `Gateway configuration is invalid: ${problem}.`);

@@ -341,7 +341,8 @@ export class Chain {
         connectionGeneration: turn.generation,
         inputCount: fullInput.length,
         retainedCharacters: charactersOf(fullInput) + charactersOf(outputTexts),
-        firstItemKey: firstItemKey(fullInput[0]),
+        // The first item rarely changes (it is the same string when the history was recognised).
+        firstItemKey: fullInput[0] === this.#inputTexts?.[0] && this.#header.firstItemKey !== undefined ? this.#header.firstItemKey : firstItemKey(fullInput[0]),
       };
       this.store.saveTurn(header, { fieldsKey: key === this.fieldsKey ? undefined : key, inputItems: fullInput, keptInputItems: turn.keptInputItems, outputItems: outputTexts });
       this.#header = header;
