@@ -191,6 +191,7 @@ export class Chain {
     if (this.#transport === "http" || options.overflow) return this.#httpTurn(request, snapshot, forwardedHeaders, options);
     const items = typeof request.previous_response_id === "string" ? undefined : inputItems(request.input);
 
+    const startedAt = Date.now();
     let socket;
     try {
       socket = await this.connection.socketFor(this.#upstream!, candidate.account.id, forwardedHeaders);
@@ -209,7 +210,9 @@ export class Chain {
       }
       this.#breakChain();
       if (options.signal?.aborted) throw held.error;
-      const fresh = attempt === 0 && plan.mode === "full" && held.code === "websocket_connection_limit_reached";
+      // On a socket opened for this turn, the connection limit is the provider refusing another
+      // connection (not the old socket's age, which a new socket cures): over HTTP instead.
+      const fresh = socket.openedAt >= startedAt && held.code === "websocket_connection_limit_reached";
       if (fresh) return this.#httpTurn(request, snapshot, forwardedHeaders, { ...options, forceFull: true });
       const lost = !socket.isOpen || (held.code !== undefined && lostContinuationCodes.has(held.code));
       const retry = attempt === 0 && lost ? asFullSend(plan, "reconnect") : undefined;
