@@ -105,7 +105,7 @@ export class Session {
 
   /** Starts a turn on its chain; resolves once the first output is on the way. */
   async startTurn(body: Record<string, unknown>, forwardedHeaders: Headers, log: RequestLog, turn: TurnRequest = {}): Promise<SessionTurn> {
-    this.store.setValue("last_turn_at", String(Date.now()));
+    this.#noteTurn(Date.now());
     const { chain, options } = this.#chainFor(body, turn);
     chain.busy = true;
     let released = false;
@@ -173,9 +173,21 @@ export class Session {
 
   /** When the session's storage is deleted: SESSION_RETENTION_MS after its last turn. */
   retentionDeadline(): number {
-    const last = Number(this.store.value("last_turn_at") ?? Date.now());
-    return last + this.configuration.session.retentionMs;
+    this.#lastTurnAt ??= Number(this.store.value("last_turn_at") ?? Date.now());
+    return this.#lastTurnAt + this.configuration.session.retentionMs;
   }
+
+  /** When the last turn was: stored at most once a minute (the retention is a day), not on every turn. */
+  #noteTurn(now: number): void {
+    const stored = this.#lastTurnStored ?? 0;
+    this.#lastTurnAt = now;
+    if (now - stored < 60_000) return;
+    this.#lastTurnStored = now;
+    this.store.setValue("last_turn_at", String(now));
+  }
+
+  #lastTurnAt: number | undefined;
+  #lastTurnStored: number | undefined;
 
   /** The session is forgotten: its sockets close, and turns still ending keep nothing. */
   retire(reason: string): void {

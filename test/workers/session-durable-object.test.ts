@@ -3,7 +3,7 @@
 // recovery from storage, eviction, the alarm that closes idle sockets and expires storage.
 import { env, listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SessionDurableObject } from "../../src/session/session-durable-object";
 import { sessionObjectName } from "../../src/session/session-identity";
 import { capturedBody, capturedHeaders } from "./support/client-fixtures";
@@ -230,12 +230,15 @@ describe("the alarm", () => {
     const session = `retention-${Date.now()}`;
     await turn(session, [user("remember me")]);
     const stub = await stubFor(session);
-    await runInDurableObject(stub, (instance) => {
-      expect(instance.store.headers()).toHaveLength(1);
-      // The last turn was longer ago than the retention (24 h by default).
-      instance.store.setValue("last_turn_at", String(Date.now() - 25 * 60 * 60_000));
-    });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, (instance) => expect(instance.store.headers()).toHaveLength(1));
+    // The alarm runs 25 hours later: the last turn was longer ago than the retention (24 h by default).
+    const later = Date.now() + 25 * 60 * 60_000;
+    const clock = vi.spyOn(Date, "now").mockReturnValue(later);
+    try {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
     await runInDurableObject(stub, async (instance, state) => {
       expect(instance.store.headers()).toEqual([]);
       expect(instance.store.value("chain_counter")).toBeUndefined();
