@@ -1,0 +1,142 @@
+// `npm run bench`: the gateway's CPU time per request — the workerd process's own CPU time
+// (user + system, from /proc) over N requests, divided by N. CPU time is what a Worker is billed
+// and limited by, and it moves far less with a busy machine than wall time does. Paths: the
+// stateless Responses path, a session turn of a growing Codex-like session (a delta, its history
+// recognised), an Anthropic turn in a session, and a Chat Completions turn; and, as floors, the
+// pass-through Worker, alone and through a Durable Object.
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, it } from "vitest";
+import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/codex-like";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import type { Gateway } from "../support/start-gateway";
+import { startInMiniflare } from "../support/start-miniflare";
+
+const requests = Number(process.env.BENCH_CPU_REQUESTS ?? 200);
+let upstream: FakeUpstream;
+
+beforeAll(async () => {
+  upstream = await startFakeUpstream();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+/** The workerd processes this process started since `before` (Miniflare runs one per instance). */
+function workerdPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (command.startsWith("workerd") && Number(fields[1]) === process.pid) pids.add(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+const ticksPerSecond = 100;
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: Gateway, pid: number) => Promise<T>, withoutDatabase = false): Promise<T> {
+  const before = workerdPids();
+  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, { withoutDatabase });
+  const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
+  try {
+    if (pid === undefined) throw new Error("the workerd process was not found");
+    return await run(gateway, pid);
+  } finally {
+    await gateway.close();
+  }
+}
+
+/** CPU ms per call of `one`, after a warm-up. */
+async function perRequest(pid: number, one: (index: number) => Promise<void>, count = requests): Promise<number> {
+  for (let index = 0; index < 20; index += 1) await one(index);
+  const before = cpuMs(pid);
+  for (let index = 0; index < count; index += 1) await one(index);
+  return (cpuMs(pid) - before) / count;
+}
+
+it(`CPU time per request in the gateway's workerd (${requests} requests per path)`, { timeout: 900_000 }, async () => {
+  const { body: codex } = capturedRequest("codex-http-turn1-request.json");
+  const { prompt_cache_key: _key, ...stateless } = codex;
+  const lines = [`\nCPU time per request (the workerd process's user + system time, ${requests} requests each; ms):`];
+  const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" };
+
+  const [floor, floorObject] = await withWorker("./floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => [
+    await perRequest(pid, async () => {
+      await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+    }),
+    await perRequest(pid, async () => {
+      await postTurn(`${gateway.url}/via-object/v1/responses`, { ...stateless, stream: true }, {});
+    }),
+  ]);
+  lines.push(`  floor: pass-through Worker          ${floor!.toFixed(2)}`);
+  lines.push(`  floor: Worker + Durable Object      ${floorObject!.toFixed(2)}`);
+
+  if (process.env.BENCH_CPU_NO_DATABASE) {
+    const bare = await withWorker("../../wrangler.toml", variables, (gateway, pid) =>
+      perRequest(pid, async () => {
+        await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+      }), true);
+    lines.push(`  stateless, without D1 (no usage)    ${bare.toFixed(2)}`);
+  }
+
+  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
+    const statelessMs = await perRequest(pid, async () => {
+      await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+    });
+    lines.push(`  stateless Responses (46 KB body)    ${statelessMs.toFixed(2)}`);
+
+    // A Codex-like session: every turn resends its history (a delta upstream, history recognised).
+    let history: unknown[] = [...(codex.input as unknown[])];
+    const sessionId = `cpu-${Date.now()}`;
+    let deltas = 0;
+    const sessionMs = await perRequest(pid, async (index) => {
+      history.push(userMessage(`step ${index}`));
+      const result = await postTurn(`${gateway.url}/v1/responses`, { ...codex, input: history, stream: true }, { "session-id": sessionId });
+      if (result.headers.get("x-turnpike-turn") === "delta") deltas += 1;
+      history = [...history, ...result.outputItems.map(reorderKeys)];
+      // Bounded, so the body stays Codex-sized: a new session every 40 turns.
+      if (history.length > 200) history = [...(codex.input as unknown[])];
+    }, Math.min(requests, 120));
+    lines.push(`  session turn (Codex-like, delta)    ${sessionMs.toFixed(2)}   (${deltas} of its turns were deltas)`);
+
+    const messages: unknown[] = [];
+    const anthropicMs = await perRequest(pid, async (index) => {
+      messages.push({ role: "user", content: `turn ${index}` });
+      const response = await fetch(`${gateway.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-claude-code-session-id": `cpu-claude-${Math.floor(index / 40)}` },
+        body: JSON.stringify({ model: "claude-opus-4-8", max_tokens: 1000, stream: true, messages: messages.slice(-79) }),
+      });
+      const text = await response.text();
+      const answer = /"text":"([^"]*)"/.exec(text)?.[1] ?? "ok";
+      messages.push({ role: "assistant", content: answer });
+      if (messages.length > 78) messages.length = 0;
+    }, Math.min(requests, 120));
+    lines.push(`  Anthropic turn (in a session)       ${anthropicMs.toFixed(2)}`);
+
+    const chatMs = await perRequest(pid, async (index) => {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: `chat ${index}` }] }),
+      });
+      await response.text();
+    });
+    lines.push(`  Chat Completions (derived session)  ${chatMs.toFixed(2)}`);
+  });
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
