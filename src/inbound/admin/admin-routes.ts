@@ -70,7 +70,14 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
     const adminKey = context.get("configuration").adminKey;
     if (!adminKey) throw new GatewayError("not_found", `No route for ${context.req.method} ${new URL(context.req.url).pathname}.`);
     if (openAdminPaths.has(context.req.path)) return next();
-    if ((await presentsAdminKey(context, adminKey)) || (await signedInSession(context, adminKey))) return next();
+    if (await presentsAdminKey(context, adminKey)) return next();
+    if (await signedInSession(context, adminKey)) {
+      // A signed-in browser may read the JSON API, but changes things only through the page's
+      // forms, which carry a CSRF token: SameSite=Strict alone still lets in a form posted from
+      // a sibling subdomain (the same site).
+      if (context.req.method === "GET" || context.req.method === "HEAD") return next();
+      throw new GatewayError("permission", "Changes through the admin API need the admin key itself; the admin page's forms carry their own token.");
+    }
     throw new GatewayError("authentication", "Invalid admin key.");
   };
 }
