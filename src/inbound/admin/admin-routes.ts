@@ -2,7 +2,7 @@
  * The operator's endpoints, behind `ADMIN_KEY` (never a gateway key): the upstream accounts
  * (`GET /admin/accounts` — settings, cooldowns, ChatGPT token state and usage windows;
  * `POST /admin/accounts/{id}/clear-cooldown[?model=…]`), the team's keys and usage
- * (team-routes.ts). Without `ADMIN_KEY` the routes do not exist.
+ * (team-routes.ts), and the admin page (page/). Without `ADMIN_KEY` the routes do not exist.
  * No credential or token is ever shown.
  */
 import { Hono, type MiddlewareHandler } from "hono";
@@ -10,6 +10,7 @@ import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { presentsAdminKey, signedInSession } from "./admin-session";
 import { accountsView, clearCooldown } from "./accounts-view";
+import { pageFormPrefix, pageRoutes } from "./page/page-routes";
 import { teamRoutes } from "./team-routes";
 
 export const adminRoutes = new Hono<GatewayEnv>();
@@ -17,6 +18,7 @@ export const adminRoutes = new Hono<GatewayEnv>();
 adminRoutes.use("/admin", adminAuth());
 adminRoutes.use("/admin/*", adminAuth());
 adminRoutes.route("/", teamRoutes);
+adminRoutes.route("/", pageRoutes);
 
 adminRoutes.get("/admin/accounts", async (context) => context.json({ accounts: await accountsView(context) }));
 
@@ -40,12 +42,17 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
       // A signed-in browser may read the JSON API, but changes things only through the page's
       // forms, which carry a CSRF token: SameSite=Strict alone still lets in a form posted from
       // a sibling subdomain (the same site).
-      if (context.req.method === "GET" || context.req.method === "HEAD") return next();
+      if (context.req.method === "GET" || context.req.method === "HEAD" || context.req.path.startsWith(pageFormPrefix)) return next();
       throw new GatewayError("permission", "Changes through the admin API need the admin key itself; the admin page's forms carry their own token.");
     }
+    // A page form sent after the session ran out: back to the sign-in form, not a JSON error.
+    if (context.req.path.startsWith(pageFormPrefix)) return context.redirect("/admin", 303);
     throw new GatewayError("authentication", "Invalid admin key.");
   };
 }
 
-/** What the admin page serves before sign-in (admin-page.tsx). */
-export const openAdminPaths = new Set(["/admin", "/admin/login"]);
+/**
+ * What the admin page serves before sign-in (page/page-routes.tsx): the page itself shows the
+ * sign-in form, and signing out needs no session that may have run out already.
+ */
+export const openAdminPaths = new Set(["/admin", "/admin/login", "/admin/logout"]);
