@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatCost, formatShort } from "./format";
 import { keyFields } from "./key-form";
-import { niceCeiling, UsageChart } from "./usage-chart";
+import { axisOf, UsageChart } from "./usage-chart";
 
 const days = ["2026-05-01", "2026-05-02", "2026-05-03"];
 
@@ -19,8 +19,9 @@ describe("the usage chart", () => {
     expect(svg.match(/<rect /g)).toHaveLength(3);
     expect(svg).toContain("<title>2026-05-01 · name of a: 300 tokens</title>");
     expect(svg).toContain(">05-02</text>");
-    // The axis tops out at the next 1, 2 or 5 × 10ⁿ over the busiest day (400).
-    expect(svg).toContain(">500</text>");
+    // Gridlines every 100 up to the busiest day (400).
+    expect(svg).toContain(">400</text>");
+    expect(svg).toContain(">100</text>");
     expect(svg).toContain('class="swatch c0"></span>name of a');
   });
 
@@ -37,8 +38,17 @@ describe("the usage chart", () => {
     expect(await render([])).toContain("No requests in this range");
   });
 
-  it("rounds axes up to 1, 2 or 5 × 10ⁿ, and writes numbers short", () => {
-    expect([0, 3, 10, 11, 64, 250, 999_999].map(niceCeiling)).toEqual([0, 5, 10, 20, 100, 500, 1_000_000]);
+  it("puts gridlines at round numbers, and writes numbers short", () => {
+    expect([0, 3, 10, 11, 64, 250, 30_000, 999_999].map(axisOf)).toEqual([
+      { top: 0, step: 0 },
+      { top: 3, step: 1 },
+      { top: 10, step: 5 },
+      { top: 15, step: 5 },
+      { top: 80, step: 20 },
+      { top: 300, step: 100 },
+      { top: 30_000, step: 10_000 },
+      { top: 1_000_000, step: 500_000 },
+    ]);
     expect([0, 12.5, 1_250, 2_500_000, 0.0025].map(formatShort)).toEqual(["0", "12.5", "1.3k", "2.5M", "0.0025"]);
     expect([0, 290, 1_234_567, 250_000_000].map(formatCost)).toEqual(["$0", "$0.00029", "$1.23", "$250"]);
   });

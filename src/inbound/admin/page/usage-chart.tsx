@@ -15,7 +15,7 @@ export interface ChartPoint {
 
 export interface UsageChartProps {
   title: string;
-  /** What the value is, for the axis and the tooltips ("tokens", "requests", "$"). */
+  /** What the value is, for the axis (and the tooltips, unless `formatValue` says it). */
   unit: string;
   days: string[];
   points: ChartPoint[];
@@ -33,7 +33,7 @@ const otherGroup = "\u0000other";
 
 const width = 640;
 const height = 240;
-const margin = { top: 12, right: 12, bottom: 36, left: 52 };
+const margin = { top: 14, right: 12, bottom: 36, left: 64 };
 const plotWidth = width - margin.left - margin.right;
 const plotHeight = height - margin.top - margin.bottom;
 
@@ -59,7 +59,7 @@ export function UsageChart(props: UsageChartProps) {
   }
   const order = [...shown, otherGroup];
   const dayTotals = props.days.map((day) => [...(stacks.get(day)?.values() ?? [])].reduce((sum, value) => sum + value, 0));
-  const top = niceCeiling(Math.max(0, ...dayTotals));
+  const { top, step } = axisOf(Math.max(0, ...dayTotals));
   const y = (value: number) => margin.top + plotHeight - (top === 0 ? 0 : (value / top) * plotHeight);
   const slot = plotWidth / Math.max(1, props.days.length);
   const barWidth = Math.max(2, Math.min(48, slot * 0.7));
@@ -70,7 +70,7 @@ export function UsageChart(props: UsageChartProps) {
     <figure>
       <figcaption>{props.title}</figcaption>
       <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${props.title}, per day`}>
-        {ticks(top).map((tick) => (
+        {ticksOf(top, step).map((tick) => (
           <g>
             <line class="grid" x1={margin.left} x2={width - margin.right} y1={y(tick)} y2={y(tick)} />
             <text x={margin.left - 6} y={y(tick) + 4} text-anchor="end">
@@ -92,7 +92,7 @@ export function UsageChart(props: UsageChartProps) {
                 if (value <= 0) return null;
                 const segment = (
                   <rect class={colourOf(group)} x={x} y={y(base + value)} width={barWidth} height={Math.max(1, y(base) - y(base + value))}>
-                    <title>{`${day} · ${labelOf(group)}: ${format(value)}${props.unit === "$" ? "" : ` ${props.unit}`}`}</title>
+                    <title>{`${day} · ${labelOf(group)}: ${format(value)}${props.formatValue ? "" : ` ${props.unit}`}`}</title>
                   </rect>
                 );
                 base += value;
@@ -134,15 +134,20 @@ export function UsageChart(props: UsageChartProps) {
   );
 }
 
-/** The smallest 1, 2 or 5 × 10ⁿ at or above `value`: the top of the axis. */
-export function niceCeiling(value: number): number {
-  if (value <= 0) return 0;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/**
+ * The axis for a busiest day of `max`: gridlines every `step`, a 1, 2 or 5 × 10ⁿ (at least 1:
+ * values are counts of requests, tokens or millionths of a dollar), about four of them, and the
+ * top at the first gridline at or over `max` — so that every label is a round number.
+ */
+export function axisOf(max: number): { top: number; step: number } {
+  if (max <= 0) return { top: 0, step: 0 };
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((multiple) => multiple * power).find((candidate) => candidate >= rough) ?? 10 * power);
+  return { top: step * Math.ceil(max / step), step };
 }
 
-/** Gridlines at quarters of the axis (none for an empty chart but the baseline). */
-function ticks(top: number): number[] {
-  return top === 0 ? [0] : [0, top / 4, top / 2, (top * 3) / 4, top];
+function ticksOf(top: number, step: number): number[] {
+  if (top === 0) return [0];
+  return Array.from({ length: Math.round(top / step) + 1 }, (_, index) => index * step);
 }

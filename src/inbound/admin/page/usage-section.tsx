@@ -11,7 +11,7 @@ import { UsageChart, type ChartPoint } from "./usage-chart";
 const metricNames: Record<Metric, { label: string; unit: string }> = {
   tokens: { label: "Tokens", unit: "tokens" },
   requests: { label: "Requests", unit: "requests" },
-  cost: { label: "Estimated cost", unit: "$" },
+  cost: { label: "Estimated cost", unit: "US dollars" },
 };
 
 export function UsageSection(props: { dashboard: Dashboard; team: TeamData }) {
@@ -19,8 +19,8 @@ export function UsageSection(props: { dashboard: Dashboard; team: TeamData }) {
   const { totals, sessions } = props.team;
   const labelOfKey = keyLabeller(props.team.keys);
   const metric = metricNames[query.metric];
-  // Costs are kept in millionths of a dollar.
-  const formatValue = query.metric === "cost" ? formatCost : formatCount;
+  // Costs are kept in millionths of a dollar, and written as dollars; counts as they are, with their unit.
+  const formatValue = query.metric === "cost" ? formatCost : undefined;
   const formatAxis = query.metric === "cost" ? (value: number) => `$${formatShort(value / 1_000_000)}` : formatShort;
   const points = (series: SeriesPoint[]): ChartPoint[] => series.map((point) => ({ day: point.bucket, group: point.group, value: metricValue(query.metric, point) }));
   return (
