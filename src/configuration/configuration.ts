@@ -243,12 +243,13 @@ export function loadConfiguration(environment: object): Configuration {
 }
 
 function announce(configuration: Configuration): void {
-  if (configuration.gatewayKeys.length === 0 && !warnedAboutOpenGateway) {
+  // Only when it is true: with GATEWAY_OPEN=off a request without a key is refused (team keys alone).
+  if (configuration.gatewayKeys.length === 0 && configuration.gatewayOpen && !warnedAboutOpenGateway) {
     warnedAboutOpenGateway = true;
     console.warn(
       JSON.stringify({
         level: "warn",
-        message: "GATEWAY_KEYS is not set: the gateway accepts requests without a key. Set it before deploying.",
+        message: "GATEWAY_KEYS is not set and GATEWAY_OPEN is not 'off': the gateway accepts requests without a key. Set one of them before deploying.",
       }),
     );
   }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { GatewayError } from "../errors/gateway-error";
-import type { KeyGateDurableObject, KeyRecord } from "./key-gate-durable-object";
+import type { GateStatus, KeyGateDurableObject, KeyRecord } from "./key-gate-durable-object";
 
 export const keyPrefix = "tpk_";
 
@@ -125,6 +125,16 @@ export async function revokeKey(services: KeyServices, id: string): Promise<KeyR
 export async function keyStatus(services: KeyServices, id: string) {
   const stored = await storedKey(services.db, id);
   return gateFor(services.gates, stored.key_hash).status();
+}
+
+/**
+ * The gate's view of every key not revoked, for the admin page's list: one query for their
+ * hashes, the gates asked in parallel. A gate that does not answer leaves its key out.
+ */
+export async function activeKeyStatuses(services: KeyServices): Promise<Map<string, GateStatus>> {
+  const { results } = await services.db.prepare(`SELECT id, key_hash FROM gateway_keys WHERE revoked_at IS NULL`).all<{ id: string; key_hash: string }>();
+  const answers = await Promise.allSettled(results.map(async (row): Promise<[string, GateStatus]> => [row.id, await gateFor(services.gates, row.key_hash).status()]));
+  return new Map(answers.flatMap((answer) => (answer.status === "fulfilled" ? [answer.value] : [])));
 }
 
 async function storedKey(db: D1Database, id: string): Promise<StoredRow> {

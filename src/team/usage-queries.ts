@@ -1,4 +1,5 @@
 /** What the operator asks of the usage rows: totals by key, model, account, day; a series over time; the recent requests. */
+import type { UsageRow } from "./usage-recorder";
 
 export type UsageGroup = "key" | "model" | "account" | "day" | "protocol";
 
@@ -52,11 +53,14 @@ export async function usageSeries(db: D1Database, range: Range, group: "key" | "
   return results.map((row) => ({ bucket: String(row.bucket), group: String(row.grouped ?? ""), ...numbers(row) }));
 }
 
-export async function recentRequests(db: D1Database, limit: number): Promise<Record<string, unknown>[]> {
+/** A usage row as the recent requests list it: with its id and its key's name (null for static keys and open use). */
+export type RecentRequest = UsageRow & { id: number; key_name: string | null };
+
+export async function recentRequests(db: D1Database, limit: number): Promise<RecentRequest[]> {
   const { results } = await db
     .prepare(`SELECT usage.*, gateway_keys.name AS key_name FROM usage LEFT JOIN gateway_keys ON gateway_keys.id = usage.key_id ORDER BY usage.id DESC LIMIT ?`)
     .bind(Math.min(Math.max(1, limit), 500))
-    .all<Record<string, unknown>>();
+    .all<RecentRequest>();
   return results;
 }
 

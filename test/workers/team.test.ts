@@ -181,7 +181,9 @@ describe("usage rows", () => {
     expect(rows[0].input_tokens).toBeGreaterThan(0);
     expect(rows[0].output_tokens).toBeGreaterThan(0);
     expect(rows[0].cost_micro_usd).toBe(costMicroUsd(defaultPrices, "gpt-5.5", { input: rows[0].input_tokens, cached: rows[0].cached_tokens, output: rows[0].output_tokens }));
-    expect(rows[1]).toMatchObject({ client_model: "claude-sonnet-4-5", upstream_model: "claude-sonnet-4-5", turn: "full" });
+    expect(rows[1]).toMatchObject({ client_model: "claude-sonnet-4-5", upstream_model: "gpt-5.5", turn: "full" });
+    // Priced as the model that served it (MODEL_MAP's claude-* → gpt-5.5), not as an unknown claude-*.
+    expect(rows[1].cost_micro_usd).toBe(costMicroUsd(defaultPrices, "gpt-5.5", { input: rows[1].input_tokens, cached: rows[1].cached_tokens, output: rows[1].output_tokens }));
     expect(rows[1].session).toMatch(/^[0-9a-f]{12}$/);
     expect(rows[3]).toMatchObject({ status: 400, terminal: null });
     expect(JSON.stringify(rows)).not.toContain(key);

@@ -43,6 +43,9 @@ async function parseMessagesRequest(context: Context<GatewayEnv>): Promise<{ sou
     sessionId: sessionIdFromHeaders(context.req.raw.headers),
   });
   assertModelAllowed(context.get("caller"), parsed.data.model, String(converted.request.model));
+  // The model it goes upstream as (MODEL_MAP): what its usage row and cost are counted under.
+  // (An account's alias, if any, overrides it later, in failover.)
+  if (converted.request.model !== parsed.data.model) context.get("log").extra.upstream_model = String(converted.request.model);
   return { source: parsed.data, converted };
 }
 
