@@ -3,14 +3,15 @@
  * `x-api-key: <key>` (Anthropic SDKs, Claude Code). A key is one of `GATEWAY_KEYS` (compared as
  * SHA-256 digests in constant time) or a team key kept in D1 (`tpk_…`, asked of its gate on every
  * request: revocation and limits, see src/team/). Without any, the gateway is open only when
- * `GATEWAY_KEYS` is unset and `GATEWAY_OPEN` is not `off`. The key is never forwarded: upstream
+ * `GATEWAY_KEYS` is unset, `GATEWAY_OPEN` is not `off` and no team key was ever created: a team
+ * that made keys is not left open by a forgotten setting. The key is never forwarded: upstream
  * headers are built from an allowlist.
  */
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../errors/gateway-error";
 import type { GatewayEnv } from "../gateway-env";
 import { accountRequest, admitTeamKey, RefusedKey, teamServices, type Caller } from "../team/caller";
-import { keyPrefix } from "../team/gateway-keys";
+import { keyPrefix, teamKeysExist } from "../team/gateway-keys";
 
 const encoder = new TextEncoder();
 const digestCache = new Map<string, Promise<ArrayBuffer>>();
@@ -56,7 +57,9 @@ export function gatewayAuth(): MiddlewareHandler<GatewayEnv> {
         throw refused.error;
       }
     }
-    if (!caller && configuration.gatewayKeys.length === 0 && configuration.gatewayOpen) caller = { keyId: "open", sessionScope: "open", name: "open", models: null };
+    if (!caller && configuration.gatewayKeys.length === 0 && configuration.gatewayOpen && !(team && (await teamKeysExist(team.db)))) {
+      caller = { keyId: "open", sessionScope: "open", name: "open", models: null };
+    }
     if (!caller) {
       if (!presented) throw new GatewayError("authentication", "Missing gateway key: send it as 'Authorization: Bearer <key>' or 'x-api-key'.");
       throw new GatewayError("authentication", "Invalid gateway key.");

@@ -92,7 +92,25 @@ export async function createKey(services: KeyServices, input: z.infer<typeof cre
     .bind(row.id, row.name, hash, row.prefix, row.created_at, row.models ? JSON.stringify(row.models) : null, JSON.stringify(row.limits))
     .run();
   await gateFor(services.gates, hash).configure(recordOf(row));
+  teamKeysSeen = true;
   return { key, row };
+}
+
+// Once a team has keys the gateway is no longer open (GATEWAY_OPEN=auto). Seeing keys is final;
+// not seeing any is asked again after a while, so a key created through another isolate closes
+// this one within that while too.
+let teamKeysSeen = false;
+let noTeamKeysUntil = 0;
+const noTeamKeysRecheckMs = 30_000;
+
+/** Whether any team key was ever created (revoked ones count): then no request is served without one. */
+export async function teamKeysExist(db: D1Database): Promise<boolean> {
+  if (teamKeysSeen) return true;
+  if (Date.now() < noTeamKeysUntil) return false;
+  const found = await db.prepare(`SELECT 1 AS found FROM gateway_keys LIMIT 1`).first<{ found: number }>();
+  teamKeysSeen = found !== null;
+  if (!teamKeysSeen) noTeamKeysUntil = Date.now() + noTeamKeysRecheckMs;
+  return teamKeysSeen;
 }
 
 export async function listKeys(db: D1Database): Promise<KeyRow[]> {

@@ -90,3 +90,21 @@ describe("a key made with the admin API", () => {
     expect((await send("some-other-key")).status).toBe(401);
   });
 });
+
+describe("an open gateway (no GATEWAY_KEYS, GATEWAY_OPEN=auto)", () => {
+  it("closes once a team key exists: then no key, or a key that is not a team key, is refused", async () => {
+    const open = await startInMiniflare(new URL("../../wrangler.toml", import.meta.url).pathname, { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-up", ADMIN_KEY: adminKey });
+    try {
+      const send = (headers: Record<string, string>) => fetch(`${open.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ model: "gpt-5.5", input: "x" }) });
+      expect((await send({})).status).toBe(200);
+      expect((await send({ authorization: "Bearer anything" })).status).toBe(200);
+      const created = await fetch(`${open.url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ name: "first of the team" }) });
+      const { key } = (await created.json()) as Json;
+      expect((await send({})).status).toBe(401);
+      expect((await send({ authorization: "Bearer anything" })).status).toBe(401);
+      expect((await send({ authorization: `Bearer ${key}` })).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+});
