@@ -139,10 +139,14 @@ export async function revokeKey(services: KeyServices, id: string): Promise<KeyR
   return row;
 }
 
-/** The gate's view of a key: its limits and how much of them is used now. */
+/** A key as listed, and how much of its limits its gate counts as used now (snake_case, as the rest of the API). */
 export async function keyStatus(services: KeyServices, id: string) {
   const stored = await storedKey(services.db, id);
-  return gateFor(services.gates, stored.key_hash).status();
+  const status = await gateFor(services.gates, stored.key_hash).status();
+  return {
+    ...rowOf(stored),
+    in_use: { requests_last_minute: status.requestsLastMinute, streams: status.streams, tokens_today: status.tokensToday, tokens_this_month: status.tokensThisMonth },
+  };
 }
 
 /**

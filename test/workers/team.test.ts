@@ -61,6 +61,14 @@ describe("keys", () => {
     expect((await call(key, "/v1/responses", responses)).status).toBe(200);
     const edited = await adminCall("PATCH", `/admin/keys/${id}`, { name: "alice (laptop)", limits: { tokens_per_day: 1_000_000 } });
     expect(edited.json).toMatchObject({ name: "alice (laptop)", limits: { tokens_per_day: 1_000_000 } });
+    // Counted against the limits it now has.
+    await adminCall("PATCH", `/admin/keys/${id}`, { limits: { requests_per_minute: 100, tokens_per_day: 1_000_000 } });
+    expect((await call(key, "/v1/responses", responses)).status).toBe(200);
+    const status = await adminCall("GET", `/admin/keys/${id}`);
+    expect(status.json).toMatchObject({ id, name: "alice (laptop)", in_use: { requests_last_minute: 1, streams: 0 } });
+    // The tokens are counted when the stream has ended, which may be just after the client read it.
+    await expect.poll(async () => (await adminCall("GET", `/admin/keys/${id}`)).json.in_use.tokens_today, { timeout: 3_000, interval: 50 }).toBeGreaterThan(0);
+    expect(JSON.stringify(status.json)).not.toContain(key);
     expect((await adminCall("POST", `/admin/keys/${id}/revoke`)).json.revoked_at).toBeGreaterThan(0);
     const refused = await call(key, "/v1/responses", responses);
     expect(refused.status).toBe(401);
