@@ -36,6 +36,9 @@ const insert = `INSERT INTO usage (${columns.join(", ")}) VALUES (${columns.map(
 const batchDelayMs = 50;
 const batchRows = 50;
 const maxQueuedRows = 5_000;
+/** A failed batch is tried this many times in all (D1 answers errors on brief blips: a restart, an overloaded replica). */
+const writeAttempts = 3;
+const retryDelayMs = 250;
 
 export class UsageRecorder {
   #queue: UsageRow[] = [];
@@ -59,15 +62,13 @@ export class UsageRecorder {
     try {
       while (this.#queue.length > 0) {
         const rows = this.#queue.splice(0, batchRows);
-        const statements = rows.map((row) => this.db.prepare(insert).bind(...columns.map((column) => row[column])));
-        // When each key was last used, from the same batch: no write on the request's path.
-        const lastUsed = new Map<string, number>();
-        for (const row of rows) if (row.key_id.startsWith("key_")) lastUsed.set(row.key_id, Math.max(lastUsed.get(row.key_id) ?? 0, row.at));
-        for (const [id, at] of lastUsed) statements.push(this.db.prepare(`UPDATE gateway_keys SET last_used_at = ? WHERE id = ?`).bind(at, id));
-        await this.db.batch(statements);
+        const error = await this.#writeWithRetry(rows);
+        if (error !== undefined) {
+          console.error(JSON.stringify({ level: "warn", message: "usage rows could not be written", rows: rows.length, error: String(error) }));
+          // D1 is failing: the rows still waiting are tried with the next request's rows.
+          break;
+        }
       }
-    } catch (error) {
-      console.error(JSON.stringify({ level: "warn", message: "usage rows could not be written", rows: this.#queue.length, error: String(error) }));
     } finally {
       this.#flushing = undefined;
       if (this.#dropped > 0) {
@@ -75,6 +76,30 @@ export class UsageRecorder {
         this.#dropped = 0;
       }
     }
+  }
+
+  /** One batch, tried again after a pause when D1 fails it (a batch is one transaction: no row is written twice). */
+  async #writeWithRetry(rows: UsageRow[]): Promise<unknown> {
+    let failure: unknown;
+    for (let attempt = 0; attempt < writeAttempts; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+      try {
+        await this.db.batch(this.#statements(rows));
+        return undefined;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    return failure ?? new Error("usage batch failed");
+  }
+
+  #statements(rows: UsageRow[]): D1PreparedStatement[] {
+    const statements = rows.map((row) => this.db.prepare(insert).bind(...columns.map((column) => row[column])));
+    // When each key was last used, from the same batch: no write on the request's path.
+    const lastUsed = new Map<string, number>();
+    for (const row of rows) if (row.key_id.startsWith("key_")) lastUsed.set(row.key_id, Math.max(lastUsed.get(row.key_id) ?? 0, row.at));
+    for (const [id, at] of lastUsed) statements.push(this.db.prepare(`UPDATE gateway_keys SET last_used_at = ? WHERE id = ?`).bind(at, id));
+    return statements;
   }
 }
 

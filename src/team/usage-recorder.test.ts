@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { UsageRecorder, type UsageRow } from "./usage-recorder";
+
+function row(keyId: string): UsageRow {
+  return {
+    at: Date.now(), key_id: keyId, protocol: "responses", route: "/v1/responses", client_model: "gpt-5.5", upstream_model: "gpt-5.5", account_id: null, status: 200, terminal: "completed",
+    input_tokens: 1, cached_tokens: 0, output_tokens: 1, reasoning_tokens: 0, ttfb_ms: 1, duration_ms: 1, turn: null, session: null, cost_micro_usd: 0,
+  };
+}
+
+/** A D1 stand-in whose batches fail `failures` times before they succeed; it keeps what was written. */
+function flakyDatabase(failures: number) {
+  const written: unknown[][] = [];
+  let calls = 0;
+  const database = {
+    prepare: (sql: string) => ({ bind: (...values: unknown[]) => ({ sql, values }) }),
+    batch: async (statements: { sql: string; values: unknown[] }[]) => {
+      calls++;
+      if (calls <= failures) throw new Error("D1_ERROR: overloaded");
+      for (const statement of statements) if (statement.sql.startsWith("INSERT")) written.push(statement.values);
+      return [];
+    },
+  };
+  return { database: database as unknown as D1Database, written, calls: () => calls };
+}
+
+async function settled(recorder: UsageRecorder, keyIds: string[]): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  for (const keyId of keyIds) recorder.record(row(keyId), (promise) => pending.push(promise));
+  await Promise.all(pending);
+}
+
+describe("usage recorder", () => {
+  it("a batch D1 fails briefly is written once, after a retry", async () => {
+    const { database, written, calls } = flakyDatabase(1);
+    await settled(new UsageRecorder(database), ["key_a", "key_b"]);
+    expect(written).toHaveLength(2);
+    expect(calls()).toBe(2);
+  });
+
+  it("when D1 keeps failing the batch is given up (logged), and later rows are still written", async () => {
+    const { database, written } = flakyDatabase(3);
+    const recorder = new UsageRecorder(database);
+    await settled(recorder, ["key_lost"]);
+    expect(written).toHaveLength(0);
+    await settled(recorder, ["key_next"]);
+    expect(written.map((values) => values[1])).toEqual(["key_next"]);
+  });
+});
