@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm start`: the whole local set-up in one command. Applies the D1 migrations to the local
-// database, makes sure the admin page has a key (a generated one, kept in .dev.vars and printed,
-// unless ADMIN_KEY is set already), then runs `wrangler dev` with the arguments given
-// (`npm start -- --port 9000`), with the tokenizer Worker beside the gateway.
-import { spawnSync, spawn } from "node:child_process";
+// `npm start`: the whole local set-up in one command. Makes sure the admin page has a key (a
+// generated one, kept in .dev.vars and printed, unless ADMIN_KEY is set already), then runs
+// `wrangler dev` with the arguments given (`npm start -- --port 9000`), with the tokenizer
+// Worker beside the gateway.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,22 +12,6 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
-
-// The same local storage for the migrations as for the gateway.
-const persistAt = args.indexOf("--persist-to");
-const persist = persistAt >= 0 && args[persistAt + 1] ? ["--persist-to", args[persistAt + 1]] : [];
-const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
-  cwd: root,
-  stdio: ["ignore", "pipe", "pipe"],
-  // Non-interactive: wrangler applies without asking.
-  env: { ...process.env, CI: "1" },
-  encoding: "utf8",
-});
-if (migrated.status !== 0) {
-  process.stderr.write(migrated.stdout + migrated.stderr);
-  process.stderr.write("turnpike: the local D1 migrations could not be applied (see above)\n");
-  process.exit(migrated.status ?? 1);
-}
 
 const devVars = join(root, ".dev.vars");
 const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";

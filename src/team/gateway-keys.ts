@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { GatewayError } from "../errors/gateway-error";
 import type { GateStatus, KeyGateDurableObject, KeyRecord } from "./key-gate-durable-object";
+import { ensureTeamSchema } from "./team-schema";
 
 export const keyPrefix = "tpk_";
 
@@ -107,6 +108,7 @@ const noTeamKeysRecheckMs = 30_000;
 export async function teamKeysExist(db: D1Database): Promise<boolean> {
   if (teamKeysSeen) return true;
   if (Date.now() < noTeamKeysUntil) return false;
+  await ensureTeamSchema(db);
   const found = await db.prepare(`SELECT 1 AS found FROM gateway_keys LIMIT 1`).first<{ found: number }>();
   teamKeysSeen = found !== null;
   if (!teamKeysSeen) noTeamKeysUntil = Date.now() + noTeamKeysRecheckMs;

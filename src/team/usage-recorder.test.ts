@@ -8,13 +8,15 @@ function row(keyId: string): UsageRow {
   };
 }
 
-/** A D1 stand-in whose batches fail `failures` times before they succeed; it keeps what was written. */
+/** A D1 stand-in whose batches of rows fail `failures` times before they succeed; it keeps what was written. */
 function flakyDatabase(failures: number) {
   const written: unknown[][] = [];
   let calls = 0;
   const database = {
-    prepare: (sql: string) => ({ bind: (...values: unknown[]) => ({ sql, values }) }),
+    prepare: (sql: string) => ({ sql, values: [], bind: (...values: unknown[]) => ({ sql, values }) }),
     batch: async (statements: { sql: string; values: unknown[] }[]) => {
+      // The tables' creation (team-schema.ts) always succeeds.
+      if (statements.every((statement) => statement.sql.startsWith("CREATE"))) return [];
       calls++;
       if (calls <= failures) throw new Error("D1_ERROR: overloaded");
       for (const statement of statements) if (statement.sql.startsWith("INSERT")) written.push(statement.values);

@@ -4,6 +4,7 @@
  * with `waitUntil`, so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows
  * (D1 unreachable for long), the oldest are dropped and counted in the log.
  */
+import { ensureTeamSchema } from "./team-schema";
 
 export interface UsageRow {
   at: number;
@@ -84,6 +85,7 @@ export class UsageRecorder {
     for (let attempt = 0; attempt < writeAttempts; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
       try {
+        await ensureTeamSchema(this.db);
         await this.db.batch(this.#statements(rows));
         return undefined;
       } catch (error) {
@@ -117,6 +119,7 @@ export function usageRecorder(db: D1Database): UsageRecorder {
 
 /** Usage rows older than `days` go (the scheduled handler, daily). */
 export async function deleteOldUsage(db: D1Database, days: number, now = Date.now()): Promise<number> {
+  await ensureTeamSchema(db);
   const result = await db.prepare(`DELETE FROM usage WHERE at < ?`).bind(now - days * 86_400_000).run();
   return result.meta.changes ?? 0;
 }

@@ -1,5 +1,5 @@
-// A team's keys end to end (the Worker in workerd with its D1 database and migrations, the fake
-// upstream behind it): a key made with the admin API serves a Codex-like session and an Anthropic
+// A team's keys end to end (the Worker in workerd with a D1 database it makes its tables in, the
+// fake upstream behind it): a key made with the admin API serves a Codex-like session and an Anthropic
 // request, its usage shows the right tokens, a rate limit and a token budget trigger, a
 // revocation holds on the next request, and GATEWAY_KEYS keep working beside team keys.
 import Anthropic from "@anthropic-ai/sdk";

@@ -5,7 +5,7 @@
 // Here the Worker is bundled with esbuild and its bindings come from the same wrangler.toml.
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -82,20 +82,5 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     },
   });
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
-  const hasDatabase = !options.withoutDatabase && Object.keys(workerOptions.d1Databases ?? {}).includes("DB");
-  if (hasDatabase) await applyMigrations(await miniflare.getD1Database("DB", "turnpike"), resolve(dirname(configPath), "migrations"));
   return { url, close: () => miniflare.dispose() };
-}
-
-/** The project's D1 migrations, on the in-memory database (what `npm start` applies locally). */
-async function applyMigrations(db: Awaited<ReturnType<Miniflare["getD1Database"]>>, folder: string): Promise<void> {
-  if (!existsSync(folder)) return;
-  for (const file of readdirSync(folder).filter((name) => name.endsWith(".sql")).sort()) {
-    const sql = readFileSync(resolve(folder, file), "utf8")
-      .split("\n")
-      .filter((line) => !line.trim().startsWith("--"))
-      .join("\n");
-    const statements = sql.split(/;\s*(?:\n|$)/).map((statement) => statement.trim()).filter(Boolean);
-    await db.batch(statements.map((statement) => db.prepare(statement)));
-  }
 }

@@ -12,11 +12,13 @@ import { presentsAdminKey, signedInSession } from "./admin-session";
 import { accountsView, clearCooldown } from "./accounts-view";
 import { pageFormPrefix, pageRoutes } from "./page/page-routes";
 import { teamRoutes } from "./team-routes";
+import { teamServices } from "../../team/caller";
+import { ensureTeamSchema } from "../../team/team-schema";
 
 export const adminRoutes = new Hono<GatewayEnv>();
 
-adminRoutes.use("/admin", adminAuth());
-adminRoutes.use("/admin/*", adminAuth());
+adminRoutes.use("/admin", adminAuth(), teamTables());
+adminRoutes.use("/admin/*", adminAuth(), teamTables());
 adminRoutes.route("/", teamRoutes);
 adminRoutes.route("/", pageRoutes);
 
@@ -48,6 +50,15 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
     // A page form sent after the session ran out: back to the sign-in form, not a JSON error.
     if (context.req.path.startsWith(pageFormPrefix)) return context.redirect("/admin", 303);
     throw new GatewayError("authentication", "Invalid admin key.");
+  };
+}
+
+/** The team's tables exist before a route reads them (the Worker makes them, src/team/team-schema.ts). */
+function teamTables(): MiddlewareHandler<GatewayEnv> {
+  return async function teamTablesMiddleware(context, next) {
+    const db = teamServices(context.env)?.db;
+    if (db) await ensureTeamSchema(db);
+    return next();
   };
 }
 

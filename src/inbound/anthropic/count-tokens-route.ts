@@ -18,7 +18,14 @@ export async function countedTokens(environment: Record<string, unknown> | undef
     }
     return estimateRequestTokens(request);
   }
-  const count = await tokenizer.countRequestTokens(request);
+  let count: Awaited<ReturnType<Tokenizer["countRequestTokens"]>>;
+  try {
+    count = await tokenizer.countRequestTokens(request);
+  } catch (error) {
+    // The tokenizer Worker is not deployed, or failed: an estimate still serves the context meter.
+    console.warn(JSON.stringify({ level: "warn", message: "the tokenizer Worker did not answer: count_tokens answers an estimate", error: String(error).slice(0, 200) }));
+    return estimateRequestTokens(request);
+  }
   if (count.kind === "too_large") {
     throw new GatewayError("payload_too_large", `count_tokens counts at most ${count.limit} characters of text; this request has ${count.characters}.`);
   }

@@ -1,0 +1,63 @@
+/**
+ * The team's tables in D1 — gateway keys (a person or a machine each) and one usage row per
+ * request — created by the Worker itself the first time an isolate uses the database. So a
+ * deployment needs no migration step: `wrangler deploy` provisions the database by its name and
+ * the first request that touches it makes the tables. Every statement is idempotent; a later
+ * change to the schema is added here as statements that are too (an `ALTER TABLE … ADD COLUMN`
+ * guarded by a look at `pragma_table_info`), never by editing the ones below.
+ */
+
+const statements = [
+  `CREATE TABLE IF NOT EXISTS gateway_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    -- SHA-256 of the key, hex; the key itself is shown once, at creation, and never stored.
+    key_hash TEXT NOT NULL UNIQUE,
+    -- The first characters, for telling keys apart in lists ("tpk_3f9a…").
+    prefix TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at INTEGER,
+    -- JSON list of model patterns the key may use; NULL: every model.
+    models TEXT,
+    -- JSON {requests_per_minute, tokens_per_day, tokens_per_month, concurrent_streams}, each optional.
+    limits TEXT
+  )`,
+  `CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    route TEXT NOT NULL,
+    client_model TEXT,
+    upstream_model TEXT,
+    account_id TEXT,
+    status INTEGER,
+    terminal TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    ttfb_ms INTEGER,
+    duration_ms INTEGER,
+    turn TEXT,
+    session TEXT,
+    -- Estimated cost in millionths of a US dollar (the price table in src/team/prices.ts).
+    cost_micro_usd INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS usage_at ON usage (at)`,
+  `CREATE INDEX IF NOT EXISTS usage_key_at ON usage (key_id, at)`,
+];
+
+const ready = new WeakMap<D1Database, Promise<void>>();
+
+/** Resolves once the tables exist; asked of D1 once per isolate and database (again after a failure). */
+export function ensureTeamSchema(db: D1Database): Promise<void> {
+  let made = ready.get(db);
+  if (!made) {
+    made = db.batch(statements.map((statement) => db.prepare(statement))).then(() => undefined);
+    made.catch(() => ready.delete(db));
+    ready.set(db, made);
+  }
+  return made;
+}
