@@ -3,8 +3,9 @@
  * field), or the single-upstream variables (`UPSTREAM_URL`, `UPSTREAM_API_KEY`,
  * `UPSTREAM_KIND`, `UPSTREAM_ACCOUNT_ID`) as a one-entry shorthand that serves every model.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { GatewayError } from "../errors/gateway-error";
+import "../shared/schema-messages";
 
 export type AccountKind = "openai" | "chatgpt" | "mock";
 export type Transport = "websocket" | "http";
@@ -40,20 +41,23 @@ export interface Account {
 
 export const mockBaseUrl = "mock://turnpike";
 
-const accountSchema = z
-  .object({
-    id: z.string({ error: "is required (a short name for logs and the admin view)" }).regex(/^[\w.-]{1,64}$/, "must be 1–64 letters, digits, '.', '_' or '-'"),
-    kind: z.enum(["openai", "chatgpt", "mock"], { error: "must be 'openai', 'chatgpt' or 'mock'" }),
-    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
-    credential: z.string({ error: "must name the secret holding the credential" }).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a variable name").optional(),
-    models: z.array(z.string().min(1), { error: "must be a list of model names, aliases (alias=model) or patterns (gpt-5.*)" }).min(1, "must list at least one model").default(["*"]),
-    priority: z.number({ error: "must be a number" }).int("must be a whole number").default(0),
-    weight: z.number({ error: "must be a number" }).positive("must be greater than zero").default(1),
-    transport: z.enum(["auto", "websocket", "http"], { error: "must be 'auto', 'websocket' or 'http'" }).default("auto"),
-  })
-  .strict();
+const accountSchema = z.strictObject({
+  id: z.string({ error: "is required (a short name for logs and the admin view)" }).check(z.regex(/^[\w.-]{1,64}$/, "must be 1–64 letters, digits, '.', '_' or '-'")),
+  kind: z.enum(["openai", "chatgpt", "mock"], { error: "must be 'openai', 'chatgpt' or 'mock'" }),
+  url: z.optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+  credential: z.optional(z.string({ error: "must name the secret holding the credential" }).check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a variable name"))),
+  models: z._default(
+    z
+      .array(z.string().check(z.minLength(1)), { error: "must be a list of model names, aliases (alias=model) or patterns (gpt-5.*)" })
+      .check(z.minLength(1, "must list at least one model")),
+    ["*"],
+  ),
+  priority: z._default(z.number({ error: "must be a number" }).check(z.int("must be a whole number")), 0),
+  weight: z._default(z.number({ error: "must be a number" }).check(z.positive("must be greater than zero")), 1),
+  transport: z._default(z.enum(["auto", "websocket", "http"], { error: "must be 'auto', 'websocket' or 'http'" }), "auto"),
+});
 
-const accountsSchema = z.array(accountSchema).min(1, "must list at least one account");
+const accountsSchema = z.array(accountSchema).check(z.minLength(1, "must list at least one account"));
 
 export interface ShorthandVariables {
   url: string | undefined;

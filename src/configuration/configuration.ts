@@ -4,54 +4,53 @@
  * wrong (the variable and the problem, never the value — a secret may sit in the wrong variable)
  * goes to the log and to `GET /health?verbose` with the admin key, not to whoever calls.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { matchesPattern, parseAccounts, type Account, type AccountKind } from "../accounts/accounts-configuration";
 import { GatewayError } from "../errors/gateway-error";
+import "../shared/schema-messages";
 import { parsePrices, type ModelPrice } from "../team/prices";
 
 const mebibyte = 1024 * 1024;
 
-const optionalText = z
-  .string()
-  .transform((value) => value.trim())
-  .optional()
-  .transform((value) => (value ? value : undefined));
+/** Trimmed; unset or blank is undefined. */
+const optionalText = z.pipe(
+  z.optional(z.string().check(z.trim())),
+  z.transform((value) => (value ? value : undefined)),
+);
+
+/** `optionalText`, then one of `options`; unset is `fallback`. */
+const choice = <const Option extends string>(options: readonly [Option, ...Option[]], fallback: NoInfer<Option>, error: string) =>
+  z.pipe(optionalText, z._default(z.enum(options, { error }), fallback));
+
+const httpUrl = (error: string) => z.pipe(optionalText, z.optional(z.url({ protocol: /^https?$/, error })));
 
 const positiveInteger = (fallback: number) =>
-  z.preprocess(
-    (value) => (value === undefined || value === "" ? fallback : Number(value)),
-    z.number({ error: "must be a number" }).int("must be a whole number").positive("must be greater than zero"),
+  z.pipe(
+    z.transform((value) => (value === undefined || value === "" ? fallback : Number(value))),
+    z.number({ error: "must be a number" }).check(z.int("must be a whole number"), z.positive("must be greater than zero")),
   );
 
 const environmentSchema = z.object({
-  UPSTREAM_URL: optionalText.pipe(
-    z
-      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.openai.com/v1" })
-      .optional(),
-  ),
+  UPSTREAM_URL: httpUrl("must be an http(s) URL such as https://api.openai.com/v1"),
   UPSTREAM_API_KEY: optionalText,
-  UPSTREAM_KIND: optionalText.pipe(
-    z.enum(["openai", "chatgpt"], { error: "must be 'openai' or 'chatgpt'" }).default("openai"),
-  ),
+  UPSTREAM_KIND: choice(["openai", "chatgpt"], "openai", "must be 'openai' or 'chatgpt'"),
   UPSTREAM_ACCOUNT_ID: optionalText,
   GATEWAY_KEYS: optionalText,
-  GATEWAY_OPEN: optionalText.pipe(z.enum(["auto", "off"], { error: "must be 'auto' or 'off'" }).default("auto")),
+  GATEWAY_OPEN: choice(["auto", "off"], "auto", "must be 'auto' or 'off'"),
   USAGE_RETENTION_DAYS: positiveInteger(90),
   PRICES: optionalText,
   MAX_BODY_BYTES: positiveInteger(32 * mebibyte),
   STREAM_IDLE_TIMEOUT_MS: positiveInteger(300_000),
   KEEPALIVE_INTERVAL_MS: positiveInteger(15_000),
-  UPSTREAM_TRANSPORT: optionalText.pipe(
-    z.enum(["auto", "websocket", "http"], { error: "must be 'auto', 'websocket' or 'http'" }).default("auto"),
-  ),
-  WEBSOCKET_MODE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
-  WEBSOCKET_KEEPALIVE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
+  UPSTREAM_TRANSPORT: choice(["auto", "websocket", "http"], "auto", "must be 'auto', 'websocket' or 'http'"),
+  WEBSOCKET_MODE: choice(["on", "off"], "on", "must be 'on' or 'off'"),
+  WEBSOCKET_KEEPALIVE: choice(["on", "off"], "on", "must be 'on' or 'off'"),
   SESSION_IDLE_TIMEOUT_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_LIFETIME_MS: positiveInteger(50 * 60_000),
   SESSION_MAX_RETAINED_BYTES: positiveInteger(64 * mebibyte),
   SESSION_MAX_CHAINS: positiveInteger(8),
   SESSION_RETENTION_MS: positiveInteger(24 * 60 * 60_000),
-  SESSION_DERIVE: optionalText.pipe(z.enum(["on", "off"], { error: "must be 'on' or 'off'" }).default("on")),
+  SESSION_DERIVE: choice(["on", "off"], "on", "must be 'on' or 'off'"),
   MODEL_MAP: optionalText,
   UPSTREAMS: optionalText,
   FAILOVER_MAX_ATTEMPTS: positiveInteger(3),
@@ -59,7 +58,7 @@ const environmentSchema = z.object({
   COOLDOWN_DEFAULT_MS: positiveInteger(30_000),
   COOLDOWN_AUTH_MS: positiveInteger(300_000),
   COOLDOWN_MAX_MS: positiveInteger(900_000),
-  CHATGPT_TOKEN_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional()),
+  CHATGPT_TOKEN_URL: httpUrl("must be an http(s) URL"),
   ADMIN_KEY: optionalText,
 });
 

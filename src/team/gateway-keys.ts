@@ -4,28 +4,35 @@
  * never the key. Every change is also written to the key's gate object (key-gate-durable-object.ts),
  * which every request asks, so a revocation holds everywhere on the next request.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { GatewayError } from "../errors/gateway-error";
+import "../shared/schema-messages";
 import type { GateStatus, KeyGateDurableObject, KeyRecord } from "./key-gate-durable-object";
 import { ensureTeamSchema } from "./team-schema";
 
 export const keyPrefix = "tpk_";
 
-const positiveCount = z.number({ error: "must be a number" }).int("must be a whole number").positive("must be greater than zero");
+const positiveCount = z.optional(z.number({ error: "must be a number" }).check(z.int("must be a whole number"), z.positive("must be greater than zero")));
 
-export const limitsSchema = z
-  .object({
-    requests_per_minute: positiveCount.optional(),
-    tokens_per_day: positiveCount.optional(),
-    tokens_per_month: positiveCount.optional(),
-    concurrent_streams: positiveCount.optional(),
-  })
-  .strict();
+export const limitsSchema = z.strictObject({
+  requests_per_minute: positiveCount,
+  tokens_per_day: positiveCount,
+  tokens_per_month: positiveCount,
+  concurrent_streams: positiveCount,
+});
 
-const modelsSchema = z.array(z.string().min(1).max(200)).max(100).nullable();
+const modelsSchema = z.optional(z.nullable(z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.maxLength(100))));
 
-export const createKeySchema = z.object({ name: z.string().trim().min(1, "must not be empty").max(100), models: modelsSchema.optional(), limits: limitsSchema.optional() }).strict();
-export const updateKeySchema = z.object({ name: z.string().trim().min(1).max(100).optional(), models: modelsSchema.optional(), limits: limitsSchema.optional() }).strict();
+export const createKeySchema = z.strictObject({
+  name: z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(100)),
+  models: modelsSchema,
+  limits: z.optional(limitsSchema),
+});
+export const updateKeySchema = z.strictObject({
+  name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))),
+  models: modelsSchema,
+  limits: z.optional(limitsSchema),
+});
 
 export interface KeyRow {
   id: string;

@@ -9,9 +9,10 @@
  * Cached input tokens are part of the input count (OpenAI's meaning) and priced apart;
  * reasoning tokens are part of the output count and priced as output.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { matchesPattern } from "../accounts/accounts-configuration";
 import { GatewayError } from "../errors/gateway-error";
+import "../shared/schema-messages";
 
 export interface ModelPrice {
   input: number;
@@ -27,7 +28,8 @@ export const defaultPrices: [string, ModelPrice][] = [
   ["gpt-5*", { input: 1.25, cached_input: 0.125, output: 10 }],
 ];
 
-const priceSchema = z.object({ input: z.number().nonnegative(), cached_input: z.number().nonnegative().optional(), output: z.number().nonnegative() }).strict();
+const dollarsPerMillion = z.number().check(z.nonnegative());
+const priceTableSchema = z.record(z.string(), z.strictObject({ input: dollarsPerMillion, cached_input: z.optional(dollarsPerMillion), output: dollarsPerMillion }));
 
 export function parsePrices(text: string | undefined): [string, ModelPrice][] {
   if (!text) return defaultPrices;
@@ -37,7 +39,7 @@ export function parsePrices(text: string | undefined): [string, ModelPrice][] {
   } catch {
     throw new GatewayError("configuration", "Gateway configuration is invalid: PRICES must be a JSON object of model patterns.");
   }
-  const table = z.record(z.string(), priceSchema).safeParse(parsed);
+  const table = priceTableSchema.safeParse(parsed);
   if (!table.success) {
     const issue = table.error.issues[0];
     throw new GatewayError("configuration", `Gateway configuration is invalid: PRICES${issue?.path.length ? `.${issue.path.join(".")}` : ""} ${issue?.message ?? "is not a price table"}.`);

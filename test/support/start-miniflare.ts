@@ -4,7 +4,7 @@
 // cost, in every path alike.
 // Here the Worker is bundled with esbuild and its bindings come from the same wrangler.toml.
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions as WorkerdOptions } from "miniflare";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -17,6 +17,8 @@ export interface MiniflareOptions {
   onOutput?(stream: "stdout" | "stderr", line: string): void;
   /** Without the D1 database (no team keys, no usage rows): what recording usage costs is the difference. */
   withoutDatabase?: boolean;
+  /** Without the Workers it binds as services (the tokenizer): only its own script in the workerd. */
+  withoutServices?: boolean;
 }
 
 async function bundled(entryPoint: string): Promise<string> {
@@ -35,13 +37,26 @@ async function bundled(entryPoint: string): Promise<string> {
   return bundle.outputFiles[0]!.text;
 }
 
+/** The script of the Worker of `configPath`, bundled and minified as Miniflare runs it. */
+export function workerScript(configPath: string): Promise<string> {
+  const { main } = unstable_getMiniflareWorkerOptions(configPath);
+  return bundled(resolve(dirname(configPath), main ?? ""));
+}
+
 export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
+  const miniflare = new Miniflare(await workerdOptions(configPath, variables, options));
+  const url = (await miniflare.ready).toString().replace(/\/$/, "");
+  return { url, close: () => miniflare.dispose() };
+}
+
+/** What startInMiniflare starts a workerd with: the Worker of `configPath` and the Workers it binds, bundled. */
+export async function workerdOptions(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<WorkerdOptions> {
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
   const entryPoint = resolve(dirname(configPath), main ?? "");
   // The Workers the gateway binds as services (the tokenizer), run beside it from their own configs.
   const services = Object.entries(workerOptions.serviceBindings ?? {}).flatMap(([, target]) => (typeof target === "object" && target !== null && "name" in target ? [String(target.name)] : []));
   const auxiliary = [];
-  for (const name of services) {
+  for (const name of options.withoutServices ? [] : services) {
     const config = resolve(dirname(configPath), `${name.replace(/^turnpike-/, "")}.wrangler.toml`);
     if (!existsSync(config)) continue;
     const { workerOptions: options, main: auxiliaryMain } = unstable_getMiniflareWorkerOptions(config);
@@ -52,7 +67,7 @@ export async function startInMiniflare(configPath: string, variables: Record<str
       modules: [{ type: "ESModule" as const, path: `${name}.js`, contents: await bundled(resolve(dirname(config), auxiliaryMain ?? "")) }],
     });
   }
-  const miniflare = new Miniflare({
+  return {
     workers: [
       {
         name: "turnpike",
@@ -80,7 +95,5 @@ export async function startInMiniflare(configPath: string, variables: Record<str
       stdout.resume();
       stderr.pipe(process.stderr);
     },
-  });
-  const url = (await miniflare.ready).toString().replace(/\/$/, "");
-  return { url, close: () => miniflare.dispose() };
+  };
 }

@@ -4,7 +4,7 @@
  * requests). Keys and usage live in D1; without the DB binding these answer 503.
  */
 import { Hono, type Context } from "hono";
-import { z } from "zod";
+import type * as z from "zod/mini";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { teamServices } from "../../team/caller";
@@ -71,7 +71,7 @@ function rangeOf(context: Context<GatewayEnv>): { from: number; to: number } {
   return { from: time(context.req.query("from"), to - 7 * 86_400_000), to };
 }
 
-async function validBody<Schema extends z.ZodType>(context: Context<GatewayEnv>, schema: Schema): Promise<z.infer<Schema>> {
+async function validBody<Schema extends z.ZodMiniType>(context: Context<GatewayEnv>, schema: Schema): Promise<z.infer<Schema>> {
   const { body } = await readJsonBody(context.req.raw, 64 * 1024);
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;

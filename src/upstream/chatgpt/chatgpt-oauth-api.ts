@@ -9,7 +9,7 @@
  * (`refresh_token_expired` / `_reused` / `_invalidated`, plus OAuth's generic `invalid_grant`),
  * is permanent; anything else (network, timeout, 5xx, odd bodies) is transient.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { GatewayError } from "../../errors/gateway-error";
 import { isRecord } from "../../streams/responses-event";
 import { readJwtClaims } from "./chatgpt-jwt";
@@ -26,14 +26,12 @@ const fallbackLifetimeMs = 60 * 60_000;
 
 const permanentCodes = new Set(["invalid_grant", "refresh_token_expired", "refresh_token_reused", "refresh_token_invalidated"]);
 
-const refreshResponse = z
-  .object({
-    access_token: z.string().min(1),
-    refresh_token: z.string().min(1).nullish(),
-    id_token: z.string().nullish(),
-    expires_in: z.number().nullish(),
-  })
-  .loose();
+const refreshResponse = z.looseObject({
+  access_token: z.string().check(z.minLength(1)),
+  refresh_token: z.nullish(z.string().check(z.minLength(1))),
+  id_token: z.nullish(z.string()),
+  expires_in: z.nullish(z.number()),
+});
 
 export type RefreshOutcome =
   | { kind: "refreshed"; accessToken: string; refreshToken?: string; chatgptAccountId?: string; expiresAt: number }

@@ -9,7 +9,7 @@
  * the tokens live in the account's Durable Object, and the seed only matters again when the
  * operator replaces it (detected by its fingerprint).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { readJwtClaims } from "./chatgpt-jwt";
 
 export interface ChatGptSeed {
@@ -23,26 +23,20 @@ export interface ChatGptSeed {
   fingerprint: string;
 }
 
-const token = z.string().trim().min(1);
+const token = z.string().check(z.trim(), z.minLength(1));
 
-const flatSeed = z
-  .object({
-    access_token: token.nullish(),
-    refresh_token: token,
-    id_token: token.nullish(),
-    account_id: token.nullish(),
-    /** Unix seconds. */
-    expires_at: z.number().nullish(),
-  })
-  .loose();
+const flatSeed = z.looseObject({
+  access_token: z.nullish(token),
+  refresh_token: token,
+  id_token: z.nullish(token),
+  account_id: z.nullish(token),
+  /** Unix seconds. */
+  expires_at: z.nullish(z.number()),
+});
 
-const codexAuthJson = z
-  .object({
-    tokens: z
-      .object({ access_token: token.nullish(), refresh_token: token, id_token: token.nullish(), account_id: token.nullish() })
-      .loose(),
-  })
-  .loose();
+const codexAuthJson = z.looseObject({
+  tokens: z.looseObject({ access_token: z.nullish(token), refresh_token: token, id_token: z.nullish(token), account_id: z.nullish(token) }),
+});
 
 /**
  * The seed in a secret's text; an error message (naming the secret, never its content) when it

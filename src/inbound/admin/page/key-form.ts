@@ -1,10 +1,8 @@
 /**
  * The key forms' fields (keys-section.tsx) as the admin API's bodies: the same zod schemas then
- * judge them (gateway-keys.ts), so a limit is as valid from the page as from the API. A form
- * sends text: models are comma-separated, an empty limit is no limit, `1,000` is a thousand.
+ * judge them (createKeySchema, updateKeySchema in src/team/gateway-keys.ts), so a limit is as
+ * valid from the page as from the API. A form sends text: models are comma-separated, an empty limit is no limit, `1,000` is a thousand.
  */
-import type { z } from "zod";
-import type { createKeySchema, updateKeySchema } from "../../../team/gateway-keys";
 
 type FormBody = Record<string, string | File | (string | File)[]>;
 
@@ -39,7 +37,7 @@ export function keyFields(form: FormBody): Record<string, unknown> {
 }
 
 /** What is wrong with a form, in the page's words ("Tokens / day: must be greater than zero"). */
-export function formProblem(error: z.ZodError<z.infer<typeof createKeySchema> | z.infer<typeof updateKeySchema>>): string {
+export function formProblem(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   const issue = error.issues[0];
   if (!issue) return "The form is not valid.";
   const field = issue.path[issue.path.length - 1];
