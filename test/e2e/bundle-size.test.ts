@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { workerBundleOptions } from "../support/start-miniflare";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -25,19 +26,7 @@ describe("the gateway's bundle", () => {
   });
 
   it("holds no classic zod and no zod locale", async () => {
-    const { metafile } = await build({
-      entryPoints: [join(projectRoot, "src/index.ts")],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      mainFields: ["module", "main"],
-      conditions: ["workerd", "worker", "browser"],
-      external: ["cloudflare:*", "node:*"],
-      minify: true,
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
+    const { metafile } = await build({ ...workerBundleOptions, entryPoints: [join(projectRoot, "src/index.ts")], metafile: true });
     const bundled = Object.values(metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
     expect(bundled.filter((path) => path.includes("node_modules/zod/") && !/node_modules\/zod\/v4\/(mini|core)\//.test(path))).toEqual([]);
   });

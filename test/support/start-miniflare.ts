@@ -3,7 +3,7 @@
 // of the Worker, which measured ~2.7 ms per request on this machine: more than the gateway's own
 // cost, in every path alike.
 // Here the Worker is bundled with esbuild and its bindings come from the same wrangler.toml.
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { Miniflare, type MiniflareOptions as WorkerdOptions } from "miniflare";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -21,19 +21,21 @@ export interface MiniflareOptions {
   withoutServices?: boolean;
 }
 
+/** How a Worker is bundled here: as wrangler bundles it for workerd, minified. */
+export const workerBundleOptions = {
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  mainFields: ["module", "main"],
+  conditions: ["workerd", "worker", "browser"],
+  external: ["cloudflare:*", "node:*"],
+  write: false,
+  logLevel: "silent",
+  minify: true,
+} as const satisfies BuildOptions;
+
 async function bundled(entryPoint: string): Promise<string> {
-  const bundle = await build({
-    entryPoints: [entryPoint],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:*", "node:*"],
-    write: false,
-    logLevel: "silent",
-    minify: true,
-  });
+  const bundle = await build({ ...workerBundleOptions, entryPoints: [entryPoint] });
   return bundle.outputFiles[0]!.text;
 }
 
