@@ -4,6 +4,8 @@
 // stateless Responses path, a session turn of a growing Codex-like session (a delta, its history
 // recognised), an Anthropic turn in a session, and a Chat Completions turn; and, as floors, the
 // pass-through Worker, alone and through a Durable Object.
+import Anthropic from "@anthropic-ai/sdk";
+import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
@@ -113,30 +115,42 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     }, Math.min(requests, 120));
     lines.push(`  session turn (Codex-like, delta)    ${sessionMs.toFixed(2)}   (${deltas} of its turns were deltas)`);
 
-    const messages: unknown[] = [];
+    // Claude Code's way: the whole conversation each turn, the assistant's blocks (thinking and text) sent back as received.
+    const claude = new Anthropic({ baseURL: gateway.url, apiKey: "bench", maxRetries: 0 });
+    let messages: MessageParam[] = [];
+    let anthropicDeltas = 0;
     const anthropicMs = await perRequest(pid, async (index) => {
       messages.push({ role: "user", content: `turn ${index}` });
-      const response = await fetch(`${gateway.url}/v1/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-claude-code-session-id": `cpu-claude-${Math.floor(index / 40)}` },
-        body: JSON.stringify({ model: "claude-opus-4-8", max_tokens: 1000, stream: true, messages: messages.slice(-79) }),
-      });
-      const text = await response.text();
-      const answer = /"text":"([^"]*)"/.exec(text)?.[1] ?? "ok";
-      messages.push({ role: "assistant", content: answer });
-      if (messages.length > 78) messages.length = 0;
+      const stream = claude.messages.stream({ model: "claude-opus-4-8", max_tokens: 1000, messages }, { headers: { "x-claude-code-session-id": `cpu-claude-${Math.floor(index / 40)}-${sessionId}` } });
+      const message = await stream.finalMessage();
+      if ((await stream.withResponse()).response.headers.get("x-turnpike-turn") === "delta") anthropicDeltas += 1;
+      messages.push({ role: "assistant", content: message.content });
+      if (messages.length >= 80) messages = [];
     }, Math.min(requests, 120));
-    lines.push(`  Anthropic turn (in a session)       ${anthropicMs.toFixed(2)}`);
+    lines.push(`  Anthropic turn (in a session)       ${anthropicMs.toFixed(2)}   (${anthropicDeltas} of its turns were deltas)`);
 
+    // A Chat Completions conversation: its session derived from its first messages.
+    let chat: { role: string; content: string }[] = [];
+    let chatDeltas = 0;
     const chatMs = await perRequest(pid, async (index) => {
+      chat.push({ role: "user", content: `chat ${index}` });
       const response = await fetch(`${gateway.url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "user", content: `chat ${index}` }] }),
+        body: JSON.stringify({ model: "gpt-5.5", stream: true, messages: [{ role: "system", content: `bench ${sessionId}` }, ...chat] }),
       });
-      await response.text();
-    });
-    lines.push(`  Chat Completions (derived session)  ${chatMs.toFixed(2)}`);
+      if (response.headers.get("x-turnpike-turn") === "delta") chatDeltas += 1;
+      const text = await response.text();
+      let answer = "";
+      for (const line of text.split("\n")) {
+        if (!line.startsWith("data: {")) continue;
+        const content = JSON.parse(line.slice(6)).choices?.[0]?.delta?.content;
+        if (typeof content === "string") answer += content;
+      }
+      chat.push({ role: "assistant", content: answer });
+      if (chat.length >= 80) chat = [];
+    }, Math.min(requests, 120));
+    lines.push(`  Chat Completions turn (derived)     ${chatMs.toFixed(2)}   (${chatDeltas} of its turns were deltas)`);
   });
   process.stdout.write(`${lines.join("\n")}\n`);
 });
