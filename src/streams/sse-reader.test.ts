@@ -23,3 +23,12 @@ describe("line ends at the end of the stream", () => {
     expect(await typesOf('data: {"type":"a"}\r\rdata: {"type":"b"}\r')).toEqual(["a"]);
   });
 });
+
+describe("the start of the stream", () => {
+  // Found by sse-reader.property.test.ts: `ï»¿data: …` was read as a BOM and a data line.
+  it("drops a BOM, but not the Latin-1 characters of one's bytes", async () => {
+    expect(await typesOf('\uFEFFdata: {"type":"a"}\n\n')).toEqual(["a"]);
+    expect(await typesOf('ï»¿data: {"type":"a"}\n\n')).toEqual([]);
+    expect(await typesOf('ï»¿\ndata: {"type":"a"}\n\n')).toEqual(["a"]);
+  });
+});

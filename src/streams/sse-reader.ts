@@ -15,6 +15,10 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: r
   let batch: EventBatch = [];
   let finished = false;
   const parser = createParser({ onEvent: (message) => nameEvent(message, batch, secrets) });
+  // The decoder already dropped a BOM (U+FEFF). eventsource-parser also drops the characters
+  // "ï»¿" from its first chunk (a BOM's bytes, as if read one character per byte), which here are
+  // real text: an empty first chunk passes that check.
+  parser.feed("");
   // eventsource-parser holds a CR that ends what it was fed, in case an LF follows (CRLF is one
   // line end), until a later chunk brings a line end. At the stream's end none can: the CR ends
   // its line (a CR alone is a line end, WHATWG HTML §9.2.5), so an LF is fed for it and a last
