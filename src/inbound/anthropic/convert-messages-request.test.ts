@@ -154,6 +154,11 @@ describe("blocks", () => {
     expect(reasoningEffort(parse({ ...base, messages: [], ...fields }))).toBe(effort);
   });
 
+  // Found by convert-messages-request.property.test.ts: `__proto__` gave `reasoning.effort: {}`.
+  it.each(["__proto__", "constructor", "toString", "ultra"])("an effort named %s is refused with a 400 naming it", (effort) => {
+    expect(() => reasoningEffort(parse({ ...base, messages: [], output_config: { effort } }))).toThrowError(expect.objectContaining({ status: 400, param: "output_config.effort" }));
+  });
+
   it.each([
     [{ top_k: 5 }, "top_k"],
     [{ tools: [{ type: "bash_20250124", name: "bash" }] }, "tools"],

@@ -79,6 +79,16 @@ export function convertMessagesRequest(
   return { request, sessionId, notes, maxTextDeltas };
 }
 
+/** A Map, not an object literal: a client's `constructor` or `__proto__` must not find `Object.prototype`'s. */
+const effortByName: ReadonlyMap<string, string> = new Map([
+  ["low", "low"],
+  ["medium", "medium"],
+  ["high", "high"],
+  ["max", "xhigh"],
+  ["xhigh", "xhigh"],
+  ["minimal", "minimal"],
+]);
+
 /**
  * Effort: `output_config.effort` when given (low/medium/high, max → xhigh); else from the
  * thinking budget (< 4k tokens → low, < 16k → medium, more → high); adaptive thinking without
@@ -87,7 +97,7 @@ export function convertMessagesRequest(
 export function reasoningEffort(source: MessagesRequest): string | undefined {
   const requested = source.output_config?.effort;
   if (requested) {
-    const mapped = { low: "low", medium: "medium", high: "high", max: "xhigh", xhigh: "xhigh", minimal: "minimal" }[requested];
+    const mapped = effortByName.get(requested);
     if (!mapped) throw invalid(`output_config.effort '${requested.slice(0, 40)}' is not one of low, medium, high, max.`, "output_config.effort");
     return mapped;
   }
