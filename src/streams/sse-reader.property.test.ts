@@ -26,7 +26,7 @@ interface Dispatched {
  * discarded at the end of the stream.
  */
 function referenceEvents(bytes: Uint8Array): Dispatched[] {
-  let text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+  let text = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes);
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const lines = text.split(/\r\n|\r|\n/);
   lines.pop();
