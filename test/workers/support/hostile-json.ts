@@ -5,7 +5,7 @@
  * generated damage at generated places.
  */
 import fc from "fast-check";
-import { prototypeKeys } from "./messages-arbitrary";
+import { hostileValue, hostileValueTexts, prototypeKeys } from "./messages-arbitrary";
 
 const encoder = new TextEncoder();
 
@@ -21,6 +21,7 @@ const leaf = fc.oneof(
   fc.integer().map(String),
   fc.string({ unit: "binary", maxLength: 8 }).map((text) => JSON.stringify(text)),
   fc.constantFrom(...prototypeKeys, "gpt-5.5", "user", "assistant", "message", "text", "input_text").map((text) => JSON.stringify(text)),
+  fc.constantFrom(...hostileValueTexts),
 );
 
 /** Any JSON text, a few levels deep. */
@@ -40,12 +41,16 @@ export const extremeJsonText = fc.oneof(
 /** A JSON value whose object keys stay own keys, `__proto__` included (JSON.parse makes them so). */
 export const jsonValue = fc.oneof({ weight: 5, arbitrary: jsonText }, extremeJsonText).map((text) => JSON.parse(text) as unknown);
 
-/** Damage at a place in a value: a replaced, removed or added value (its path picked by numbers). */
+/**
+ * Damage at a place in a value: a replaced, removed or added value (its path picked by numbers),
+ * or a leaf — a string, a number — replaced, wherever the path leads (a value of the wrong type
+ * deep inside a valid request, where code is most likely to trust it).
+ */
 export const damage = fc.record({
-  path: fc.array(fc.nat(), { maxLength: 4 }),
-  action: fc.constantFrom("replace", "replace", "remove", "add"),
+  path: fc.array(fc.nat(), { maxLength: 6 }),
+  action: fc.constantFrom("replace", "replace", "remove", "add", "leaf", "leaf"),
   key,
-  value: jsonValue,
+  value: fc.oneof(jsonValue, hostileValue),
 });
 export type Damage = typeof damage extends fc.Arbitrary<infer T> ? T : never;
 
@@ -55,8 +60,9 @@ function setOwn(record: Record<string, unknown>, name: string, value: unknown): 
 
 /** A copy of `value` with the damage done at the end of its path (as deep as the value goes). */
 export function damaged(value: unknown, change: Damage, depth = 0): unknown {
-  const step = change.path[depth];
+  if (change.action === "leaf") return withLeafReplaced(value, change);
   const container = Array.isArray(value) || (typeof value === "object" && value !== null);
+  const step = change.path[depth];
   if (!container || step === undefined) {
     if (change.action === "remove") return undefined;
     if (change.action === "replace" || !container) return change.value;
@@ -82,6 +88,29 @@ export function damaged(value: unknown, change: Damage, depth = 0): unknown {
   return copy;
 }
 
+/** The paths of every leaf (a value that is not an array or object) of a value. */
+function leafPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => leafPaths(item, [...path, index]));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([name, item]) => leafPaths(item, [...path, name]));
+  return [path];
+}
+
+/** A copy with one leaf, picked evenly among all of them, replaced by the damage's value. */
+function withLeafReplaced(value: unknown, change: Damage): unknown {
+  const leaves = leafPaths(value);
+  if (leaves.length === 0) return change.value;
+  const target = leaves[(change.path[0] ?? 0) % leaves.length]!;
+  const replace = (node: unknown, depth: number): unknown => {
+    if (depth === target.length) return change.value;
+    const step = target[depth]!;
+    if (Array.isArray(node)) return node.map((item, index) => (index === step ? replace(item, depth + 1) : item));
+    const copy: Record<string, unknown> = {};
+    for (const [name, item] of Object.entries(node as Record<string, unknown>)) setOwn(copy, name, name === step ? replace(item, depth + 1) : item);
+    return copy;
+  };
+  return replace(value, 0);
+}
+
 /** Bytes that are not a JSON object, or not even text. */
 export const hostileBytes = fc.oneof(
   fc.uint8Array({ maxLength: 64 }),
@@ -89,8 +118,13 @@ export const hostileBytes = fc.oneof(
   fc.constantFrom("", " ", "null", "[]", '"x"', "{", '{"model":', "{}}", "{'model':'gpt-5.5'}", "NaN", "model=gpt-5.5&input=hi").map((text) => encoder.encode(text)),
 );
 
-/** A valid body's text cut short at a generated place. */
+/** A valid body's text cut short at a generated place (inside a character, too). */
 export function truncated(text: string, at: number): Uint8Array {
   const bytes = encoder.encode(text);
   return bytes.slice(0, at % Math.max(1, bytes.length));
+}
+
+/** Bytes for what may be text (counterexamples read better as text). */
+export function bytesOf(body: string | Uint8Array): Uint8Array {
+  return typeof body === "string" ? encoder.encode(body) : body;
 }

@@ -10,6 +10,13 @@ import { encodeThinkingSignature } from "../../../src/inbound/anthropic/thinking
 
 export const prototypeKeys = ["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty"] as const;
 
+/**
+ * JSON values that break code which turns them into text: an object whose `toString` is not a
+ * function (`String([{"toString":0}])` throws), and other values where a string is expected.
+ */
+export const hostileValueTexts = ['[{"toString":0}]', '{"toString":0}', '{"toString":{},"valueOf":{}}', '{"a":1}', "[]", "5", "true", "null"] as const;
+export const hostileValue = fc.constantFrom(...hostileValueTexts).map((text) => JSON.parse(text) as unknown);
+
 const text = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 12 }) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 12 }) });
 const name = fc.oneof(fc.constantFrom("Bash", "Read", "web_search", "get_weather"), fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom(...prototypeKeys));
 const id = fc.oneof(fc.constantFrom("toolu_1", "toolu_2", "call_1"), fc.string({ maxLength: 8 }));
@@ -48,7 +55,13 @@ const signature = fc.oneof(
 const thinkingBlock = fc.record({ type: fc.constant("thinking"), thinking: text, signature }, { requiredKeys: ["type", "thinking"] });
 const redactedThinkingBlock = fc.record({ type: fc.constant("redacted_thinking"), data: signature });
 /** What Claude Code sends back after a web search, and block types the gateway refuses. */
-const serverToolUseBlock = fc.record({ type: fc.constant("server_tool_use"), id, name: fc.constantFrom("web_search", "code_execution"), input: fc.oneof(fc.record({ query: text }), jsonObject) });
+// The schema checks only the type of blocks it does not know: their other fields may be anything.
+const serverToolUseBlock = fc.record({
+  type: fc.constant("server_tool_use"),
+  id: fc.oneof({ weight: 6, arbitrary: id }, hostileValue),
+  name: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("web_search", "code_execution") }, hostileValue),
+  input: fc.oneof(fc.record({ query: fc.oneof(text, hostileValue) }), jsonObject),
+});
 const webSearchResultBlock = fc.record({ type: fc.constant("web_search_tool_result"), tool_use_id: id, content: fc.constant([]) });
 const unknownBlock = fc.record({ type: fc.oneof(fc.constantFrom("video", "search_result", "container_upload"), fc.constantFrom(...prototypeKeys)), data: text });
 
