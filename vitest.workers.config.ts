@@ -44,5 +44,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
     // The Worker logs a line per request; show it only for failing tests.
     silent: "passed-only",
+    // Property tests read these (test/workers/support/fuzz.ts): `npm run fuzz` sets FUZZ_RUNS.
+    provide: { fuzz: { runs: process.env.FUZZ_RUNS ?? "", seed: process.env.FUZZ_SEED ?? "", path: process.env.FUZZ_PATH ?? "" } },
   },
 });

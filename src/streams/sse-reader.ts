@@ -15,6 +15,22 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: r
   let batch: EventBatch = [];
   let finished = false;
   const parser = createParser({ onEvent: (message) => nameEvent(message, batch, secrets) });
+  // The decoder already dropped a BOM (U+FEFF). eventsource-parser also drops the characters
+  // "ï»¿" from its first chunk (a BOM's bytes, as if read one character per byte), which here are
+  // real text: an empty first chunk passes that check.
+  parser.feed("");
+  // eventsource-parser holds a CR that ends what it was fed, in case an LF follows (CRLF is one
+  // line end), until a later chunk brings a line end. At the stream's end none can: the CR ends
+  // its line (a CR alone is a line end, WHATWG HTML §9.2.5), so an LF is fed for it and a last
+  // event ended by CR CR is dispatched, not dropped. (The LF only completes that CR, or a line
+  // after it that no blank line follows: it dispatches nothing else.)
+  let carriageReturnHeld = false;
+  const feed = (text: string) => {
+    if (text === "") return;
+    parser.feed(text);
+    if (text.endsWith("\r")) carriageReturnHeld = true;
+    else if (carriageReturnHeld && (text.includes("\n") || text.includes("\r"))) carriageReturnHeld = false;
+  };
   const takeBatch = (): ReadableStreamReadResult<EventBatch> => {
     const value = batch;
     batch = [];
@@ -29,11 +45,12 @@ export function readResponsesEvents(body: ReadableStream<Uint8Array>, secrets: r
           finished = true;
           // A last event without its blank line is incomplete by the SSE spec: dropped, like
           // browsers do; the supervisor then reports the stream as cut short.
-          parser.feed(decoder.decode());
+          feed(decoder.decode());
+          if (carriageReturnHeld) parser.feed("\n");
           if (batch.length > 0) return takeBatch();
           break;
         }
-        parser.feed(decoder.decode(value, { stream: true }));
+        feed(decoder.decode(value, { stream: true }));
         if (batch.length > 0) return takeBatch();
       }
       return { done: true, value: undefined };

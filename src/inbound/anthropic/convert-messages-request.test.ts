@@ -154,6 +154,21 @@ describe("blocks", () => {
     expect(reasoningEffort(parse({ ...base, messages: [], ...fields }))).toBe(effort);
   });
 
+  // Found by convert-messages-request.property.test.ts: a TypeError (a 500), or an id of "[object Object]".
+  it.each([
+    [{ name: [{ toString: 0 }], id: "srvtoolu_1" }, "messages[0].content[0]"],
+    [{ name: "web_search", id: [{ toString: 0 }] }, "messages[0].content[0].id"],
+    [{ name: "web_search", id: { a: 1 } }, "messages[0].content[0].id"],
+  ])("a server_tool_use block with fields of the wrong type is refused with a 400: %o", (fields, param) => {
+    const content = [{ type: "server_tool_use", input: { query: "q" }, ...fields }];
+    expect(() => convertMessagesRequest(parse({ ...base, messages: [{ role: "assistant", content }] }), options)).toThrowError(expect.objectContaining({ status: 400, param }));
+  });
+
+  // Found by convert-messages-request.property.test.ts: `__proto__` gave `reasoning.effort: {}`.
+  it.each(["__proto__", "constructor", "toString", "ultra"])("an effort named %s is refused with a 400 naming it", (effort) => {
+    expect(() => reasoningEffort(parse({ ...base, messages: [], output_config: { effort } }))).toThrowError(expect.objectContaining({ status: 400, param: "output_config.effort" }));
+  });
+
   it.each([
     [{ top_k: 5 }, "top_k"],
     [{ tools: [{ type: "bash_20250124", name: "bash" }] }, "tools"],

@@ -82,6 +82,16 @@ export function convertMessagesRequest(
   return { request, sessionId, notes, maxTextDeltas };
 }
 
+/** A Map, not an object literal: a client's `constructor` or `__proto__` must not find `Object.prototype`'s. */
+const effortByName: ReadonlyMap<string, string> = new Map([
+  ["low", "low"],
+  ["medium", "medium"],
+  ["high", "high"],
+  ["max", "xhigh"],
+  ["xhigh", "xhigh"],
+  ["minimal", "minimal"],
+]);
+
 /**
  * Effort: `output_config.effort` when given (low/medium/high, max → xhigh); else from the
  * thinking budget (< 4k tokens → low, < 16k → medium, more → high); adaptive thinking without
@@ -90,7 +100,7 @@ export function convertMessagesRequest(
 export function reasoningEffort(source: MessagesRequest): string | undefined {
   const requested = source.output_config?.effort;
   if (requested) {
-    const mapped = { low: "low", medium: "medium", high: "high", max: "xhigh", xhigh: "xhigh", minimal: "minimal" }[requested];
+    const mapped = effortByName.get(requested);
     if (!mapped) throw invalid(`output_config.effort '${requested.slice(0, 40)}' is not one of low, medium, high, max.`, "output_config.effort");
     return mapped;
   }
@@ -188,11 +198,15 @@ function assistantItems(blocks: ContentBlock[], index: number, notes: string[]):
       case "server_tool_use":
         // A web search the gateway reported (convert-responses-response.ts), sent back by the
         // client: the upstream's own search item again, so the conversation continues.
+        // The schema checks only the type of a block it does not know: its fields are checked here
+        // (and never turned into text blindly: `String([{"toString":0}])` throws).
         if (record.name !== "web_search") {
-          throw invalid(`${where}: server tool '${String(record.name).slice(0, 60)}' has no equivalent on the Responses upstream.`, where);
+          const name = typeof record.name === "string" ? `'${record.name.slice(0, 60)}'` : "without a string name";
+          throw invalid(`${where}: server tool ${name} has no equivalent on the Responses upstream.`, where);
         }
+        if (typeof record.id !== "string") throw invalid(`${where}: a server_tool_use block needs a string id.`, `${where}.id`);
         flush();
-        items.push({ type: "web_search_call", id: String(record.id), status: "completed", action: { type: "search", query: searchQuery(record.input) } });
+        items.push({ type: "web_search_call", id: record.id, status: "completed", action: { type: "search", query: searchQuery(record.input) } });
         break;
       case "web_search_tool_result":
         // Its results reached the client as the answer's citations; the upstream needs nothing

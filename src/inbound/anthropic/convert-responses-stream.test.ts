@@ -266,6 +266,22 @@ describe("edge cases", () => {
     expect(events.filter(({ event }) => event === "content_block_start")).toHaveLength(2);
   });
 
+  // Found by convert-responses-stream.property.test.ts: two summary parts without deltas gave "\n\n".
+  it("reasoning summary parts that arrive without deltas are filled from their .done events", async () => {
+    const reasoning = { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: "First." }, { type: "summary_text", text: "Second." }] };
+    const part = (summary_index: number, text: string) => [
+      { type: "response.reasoning_summary_part.added", output_index: 0, item_id: "rs_1", summary_index, part: { type: "summary_text", text: "" } },
+      { type: "response.reasoning_summary_text.done", output_index: 0, item_id: "rs_1", summary_index, text },
+      { type: "response.reasoning_summary_part.done", output_index: 0, item_id: "rs_1", summary_index, part: { type: "summary_text", text } },
+    ];
+    const events = await translatedBatches([
+      [created, { type: "response.output_item.added", output_index: 0, item: { ...reasoning, summary: [] } }, ...part(0, "First."), ...part(1, "Second.")],
+      [{ type: "response.output_item.done", output_index: 0, item: reasoning }, completed([reasoning])],
+    ]);
+    expectWellFormed(events);
+    expect(await accumulate([events])).toMatchObject({ message: { content: [{ type: "thinking", thinking: "First.\n\nSecond." }] } });
+  });
+
   it("unknown event types and everything after the terminal event are ignored", async () => {
     const events = await translatedBatches([
       [{ type: "codex.rate_limits", plan_type: "plus" }, created, { type: "response.something_new", output_index: 0 }],

@@ -77,6 +77,8 @@ interface OpenBlock {
   content: string;
   /** The reasoning summary part being streamed, to put a blank line between parts. */
   summaryIndex?: number;
+  /** Where that part's text starts in `content` (after the blank line). */
+  summaryStart?: number;
 }
 
 const emptyUsage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
@@ -137,6 +139,12 @@ class ResponsesToAnthropic {
         const block = this.#thinkingBlock(payload);
         this.#summaryPart(block, payload.summary_index);
         return this.#append(block, payload.delta);
+      }
+      case "response.reasoning_summary_text.done":
+      case "response.reasoning_summary_part.done": {
+        const payload = eventPayload(event);
+        const text = event.type === "response.reasoning_summary_text.done" ? payload.text : isRecord(payload.part) ? payload.part.text : undefined;
+        return this.#fillSummaryPart(this.#thinkingBlock(payload), payload.summary_index, text);
       }
       case "response.content_part.added":
         return this.#contentPart(eventPayload(event), "added");
@@ -294,6 +302,17 @@ class ResponsesToAnthropic {
     if (block.summaryIndex === index) return;
     if (block.summaryIndex !== undefined) this.#append(block, "\n\n");
     block.summaryIndex = index;
+    block.summaryStart = block.content.length;
+  }
+
+  /**
+   * A summary part's whole text from its `.done` event, when no delta carried any of it (a
+   * backend that skips deltas). Per part: after a first part, the block is not empty (the blank
+   * line), so the item's whole summary at `output_item.done` would no longer be filled in.
+   */
+  #fillSummaryPart(block: OpenBlock, summaryIndex: unknown, text: unknown): void {
+    this.#summaryPart(block, summaryIndex);
+    if (block.content.length === block.summaryStart) this.#append(block, text);
   }
 
   #append(block: OpenBlock, text: unknown): void {

@@ -262,6 +262,8 @@ describe("refused with a 400 that names the field", () => {
     ["a tool of another type", { tools: [{ type: "retrieval" }] }, "tools[0].type"],
     ["a bad response_format", { response_format: { type: "json_schema" } }, "response_format.json_schema"],
     ["stop of the wrong type", { stop: 3 }, "stop"],
+    // Found by request-validation.property.test.ts: a TypeError, answered with a 500.
+    ["an allowed tool whose type cannot be made text", { tool_choice: { type: "allowed_tools", allowed_tools: { mode: "auto", tools: [{ type: [{ toString: 0 }], function: { name: "bash" } }] } } }, "tool_choice.allowed_tools.tools[0]"],
   ];
   for (const [name, fields, param] of cases) {
     it(name, () => {

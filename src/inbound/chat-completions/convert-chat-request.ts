@@ -324,9 +324,11 @@ function convertToolChoice(choice: ChatToolChoice): unknown {
 }
 
 function allowedTool(tool: Record<string, unknown>, index: number): Record<string, unknown> {
-  const nested = tool[String(tool.type)];
+  // The type is checked before it is used: `String([{"toString":0}])` throws.
+  const type = tool.type;
+  const nested = type === "function" || type === "custom" ? tool[type] : undefined;
   const name = typeof nested === "object" && nested !== null ? (nested as Record<string, unknown>).name : undefined;
-  if ((tool.type === "function" || tool.type === "custom") && typeof name === "string") return { type: tool.type, name };
+  if ((type === "function" || type === "custom") && typeof name === "string") return { type, name };
   throw invalid(`tool_choice.allowed_tools.tools[${index}] must be {type: 'function', function: {name}} or {type: 'custom', custom: {name}}.`, `tool_choice.allowed_tools.tools[${index}]`);
 }
 

@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import OpenAI, { APIError } from "openai";
 import { describe, expect, it } from "vitest";
+import { fuzzParameters, fuzzTimeout } from "../../../test/workers/support/fuzz";
 import { collect, streamOf } from "../../../test/workers/support/recorded-streams";
 import { deltasOf, expectWellFormed } from "../../../test/workers/support/chat-stream-assertions";
 import { eventReaderOf } from "../../streams/event-reader";
@@ -110,7 +111,7 @@ function expected(items: ItemSpec[], ending: string) {
 }
 
 describe("any Responses event sequence", () => {
-  it("ends in exactly one finish (then usage if asked, then [DONE]) or in one error frame, and the SDK accumulates what the events carried", async () => {
+  it("ends in exactly one finish (then usage if asked, then [DONE]) or in one error frame, and the SDK accumulates what the events carried", { timeout: fuzzTimeout(30_000) }, async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (generated) => {
         const frames = (await collect(chatFramesFromResponses(eventReaderOf(batchesOf(eventsOf(generated), generated.cuts)), { model, includeUsage: generated.includeUsage }))).flat();
@@ -136,7 +137,7 @@ describe("any Responses event sequence", () => {
         expect(reasoning).toBe(summaries.join("\n\n"));
         if (generated.includeUsage) expect(completion.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 4 } });
       }),
-      { numRuns: 150 },
+      fuzzParameters(150, 0.2),
     );
   });
 });
