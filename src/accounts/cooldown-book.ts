@@ -32,11 +32,23 @@ export class CooldownBook {
     return this.#namespace ? (proxyDurable(this.#namespace, { name: "ACCOUNT_STATE", parse: true }).get("global") as RemoteCooldowns) : undefined;
   }
 
-  /** Makes sure the view is recent: awaited the first time, in the background afterwards. */
+  /**
+   * Makes sure the view is recent: awaited the first time, in the background afterwards. The book
+   * is shared by the isolate's requests and objects; a first read awaits its own call, never one
+   * another context started (that call is the other's I/O and may never settle for this one).
+   */
   async refresh(): Promise<void> {
     const remote = this.#remote;
     if (!remote || Date.now() - this.#fetchedAt < refreshAfterMs) return;
-    this.#refreshing ??= remote
+    if (this.#fetchedAt === 0) {
+      await this.#read(remote);
+      return;
+    }
+    this.#refreshing ??= this.#read(remote).finally(() => (this.#refreshing = undefined));
+  }
+
+  #read(remote: RemoteCooldowns): Promise<void> {
+    return remote
       .list()
       .then((entries) => {
         this.#entries = entries;
@@ -46,9 +58,7 @@ export class CooldownBook {
         // Routing without the shared view is still routing: the local view stays.
         console.error(JSON.stringify({ level: "warn", message: "cooldowns could not be read", error: String(error) }));
         this.#fetchedAt = Date.now();
-      })
-      .finally(() => (this.#refreshing = undefined));
-    if (this.#fetchedAt === 0) await this.#refreshing;
+      });
   }
 
   /** The cooldown in force for this account and model, if any. */

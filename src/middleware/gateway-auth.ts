@@ -44,7 +44,7 @@ export function gatewayAuth(): MiddlewareHandler<GatewayEnv> {
     // A request that reaches a model takes one of the key's stream places until it ends; a
     // WebSocket's upgrade takes none and is not counted: its turns are, one by one, in the session object.
     const kind = { hold: request.method === "POST", count: request.headers.get("upgrade")?.toLowerCase() !== "websocket" };
-    const accounting = { services: team, prices: configuration.prices, waitUntil: waitUntilOf(context) };
+    const accounting = { services: team, prices: configuration.prices, waitUntil: waitUntilOf(context), owner: executionContextOf(context) };
     let caller: Caller | undefined;
     if (presented) caller = await staticCaller(presented, configuration.gatewayKeys);
     if (!caller && presented?.startsWith(keyPrefix) && team) {
@@ -90,14 +90,19 @@ export async function keysMatch(presented: string, expected: string): Promise<bo
   return crypto.subtle.timingSafeEqual(actual, wanted);
 }
 
-/** The request's `waitUntil`, when it has one (a test calling the app directly may not). */
-export function waitUntilOf(context: { executionCtx: ExecutionContext }): ((promise: Promise<unknown>) => void) | undefined {
+/** The request's execution context, when it has one. */
+function executionContextOf(context: { executionCtx: ExecutionContext }): ExecutionContext | undefined {
   try {
-    const execution = context.executionCtx;
-    return (promise) => execution.waitUntil(promise);
+    return context.executionCtx;
   } catch {
     return undefined;
   }
+}
+
+/** The request's `waitUntil`, when it has one (a test calling the app directly may not). */
+export function waitUntilOf(context: { executionCtx: ExecutionContext }): ((promise: Promise<unknown>) => void) | undefined {
+  const execution = executionContextOf(context);
+  return execution ? (promise) => execution.waitUntil(promise) : undefined;
 }
 
 function hex(buffer: ArrayBuffer): string {

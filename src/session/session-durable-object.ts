@@ -117,7 +117,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
 
   /** The request's usage row, and its tokens and stream place back to its key's gate, when its line is written. */
   account(log: RequestLog, caller: Caller): void {
-    accountRequest(log, caller, { services: teamServices(this.env), prices: this.configuration.prices, waitUntil: (promise) => this.ctx.waitUntil(promise) });
+    accountRequest(log, caller, { services: teamServices(this.env), prices: this.configuration.prices, waitUntil: (promise) => this.ctx.waitUntil(promise), owner: this.ctx });
   }
 
   async #httpTurn(request: Request, log: RequestLog, caller: Caller): Promise<Response> {

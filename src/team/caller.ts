@@ -84,6 +84,8 @@ export interface AccountingOptions {
   services: KeyServices | undefined;
   prices: [string, ModelPrice][];
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+  /** Whose `waitUntil` it is (the request's execution context, or the Durable Object's state): rows batch within it. */
+  owner: object | undefined;
 }
 
 /** When the request's log line is written: its usage row, and its tokens and stream place back to the gate. */
@@ -92,7 +94,7 @@ export function accountRequest(log: RequestLog, caller: Caller, options: Account
     const row = usageRowOf(line, caller, options.prices);
     const services = options.services;
     if (!services) return;
-    usageRecorder(services.db).record(row, options.waitUntil);
+    usageRecorder(services.db, options.owner).record(row, options.waitUntil);
     if (caller.gate && (caller.lease || row.input_tokens + row.output_tokens > 0)) {
       const finishing = gateFor(services.gates, caller.gate)
         .finish(caller.lease, row.input_tokens + row.output_tokens)

@@ -49,15 +49,15 @@ const statements = [
   `CREATE INDEX IF NOT EXISTS usage_key_at ON usage (key_id, at)`,
 ];
 
-const ready = new WeakMap<D1Database, Promise<void>>();
+const made = new WeakSet<D1Database>();
 
-/** Resolves once the tables exist; asked of D1 once per isolate and database (again after a failure). */
-export function ensureTeamSchema(db: D1Database): Promise<void> {
-  let made = ready.get(db);
-  if (!made) {
-    made = db.batch(statements.map((statement) => db.prepare(statement))).then(() => undefined);
-    made.catch(() => ready.delete(db));
-    ready.set(db, made);
-  }
-  return made;
+/**
+ * Resolves once the tables exist. Once made, never asked again in the isolate; until then every
+ * caller asks itself, not awaiting another's write: a D1 call is I/O of the request or object
+ * that started it, and another context's promise may never settle for this one.
+ */
+export async function ensureTeamSchema(db: D1Database): Promise<void> {
+  if (made.has(db)) return;
+  await db.batch(statements.map((statement) => db.prepare(statement)));
+  made.add(db);
 }

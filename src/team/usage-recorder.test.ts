@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsageRecorder, type UsageRow } from "./usage-recorder";
+import { UsageRecorder, usageRecorder, type UsageRow } from "./usage-recorder";
 
 function row(keyId: string): UsageRow {
   return {
@@ -47,5 +47,21 @@ describe("usage recorder", () => {
     expect(written).toHaveLength(0);
     await settled(recorder, ["key_next"]);
     expect(written.map((values) => values[1])).toEqual(["key_next"]);
+  });
+
+  it("one recorder per execution context: a context's waitUntil only ever gets its own batch's promise", async () => {
+    const { database, written } = flakyDatabase(0);
+    const [first, second] = [{}, {}];
+    expect(usageRecorder(database, first)).toBe(usageRecorder(database, first));
+    expect(usageRecorder(database, first)).not.toBe(usageRecorder(database, second));
+    const kept = new Map<object, Promise<unknown>[]>([[first, []], [second, []]]);
+    usageRecorder(database, first).record(row("key_first"), (promise) => kept.get(first)!.push(promise));
+    usageRecorder(database, second).record(row("key_second"), (promise) => kept.get(second)!.push(promise));
+    const [ownFirst, ownSecond] = [kept.get(first)!, kept.get(second)!];
+    expect(ownFirst).toHaveLength(1);
+    expect(ownSecond).toHaveLength(1);
+    expect(ownFirst[0]).not.toBe(ownSecond[0]);
+    await Promise.all([...ownFirst, ...ownSecond]);
+    expect(written).toHaveLength(2);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * One usage row per request, written to D1 off the request's path: rows wait in this isolate's
- * memory and go in one batch shortly after (at most `batchRows` at a time), the write kept alive
+ * One usage row per request, written to D1 off the request's path: rows wait in their execution
+ * context's memory (usageRecorder) and go in one batch shortly after (at most `batchRows` at a time), the write kept alive
  * with `waitUntil`, so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows
  * (D1 unreachable for long), the oldest are dropped and counted in the log.
  */
@@ -105,14 +105,21 @@ export class UsageRecorder {
   }
 }
 
-const recorders = new WeakMap<D1Database, UsageRecorder>();
+const recorders = new WeakMap<object, UsageRecorder>();
 
-/** This isolate's recorder for a database. */
-export function usageRecorder(db: D1Database): UsageRecorder {
-  let recorder = recorders.get(db);
+/**
+ * The recorder of one execution context: a Worker request's, or a Durable Object's (all its
+ * requests share it, so a session's rows go in batches). Never one context's for another: its
+ * batch write is I/O of the context that started it, and a Durable Object handed another object's
+ * promise to `waitUntil` is discarded by the runtime as broken (its sockets cut, its next turn a
+ * fresh object). Without a context (a test calling the app directly), a recorder of its own.
+ */
+export function usageRecorder(db: D1Database, owner: object | undefined): UsageRecorder {
+  if (!owner) return new UsageRecorder(db);
+  let recorder = recorders.get(owner);
   if (!recorder) {
     recorder = new UsageRecorder(db);
-    recorders.set(db, recorder);
+    recorders.set(owner, recorder);
   }
   return recorder;
 }

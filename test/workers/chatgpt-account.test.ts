@@ -236,24 +236,28 @@ describe("chatGptCredentials (the Worker side)", () => {
     return { counted, counter };
   }
 
-  it("caches the token in the isolate, and replaces a rejected one", async () => {
+  it("caches the token in the isolate, and replaces a rejected one (one refresh, however many ask)", async () => {
     const { counted, counter } = countingNamespace();
     const credentials = chatGptCredentials(counted, { accountId: "worker-acct-1", credentialName: "CHATGPT_TEST_SEED", tokenUrl });
+    // Callers at once each ask the account object (no call in flight is shared across contexts);
+    // afterwards the cached token serves without a call.
     const [first, second] = await Promise.all([credentials.get(), credentials.get()]);
     expect(first).toEqual({ bearer: seedOf("CHATGPT_TEST_SEED").access_token, chatgptAccountId: "chatgpt-test-account" });
     expect(second).toEqual(first);
+    expect(counter.calls).toBe(2);
     await credentials.get();
-    expect(counter.calls).toBe(1);
+    expect(counter.calls).toBe(2);
 
+    // Two rejections at once: the account object merges them into one refresh.
     const [replaced, again] = await Promise.all([credentials.rejected(first!.bearer), credentials.rejected(first!.bearer)]);
     expect(replaced.bearer).toBe(service.issued[0]);
     expect(again).toEqual(replaced);
     expect(service.calls).toHaveLength(1);
-    expect(counter.calls).toBe(2);
+    expect(counter.calls).toBe(4);
     // Another request's late 401 on the old token: the cached newer token, no call.
     expect(await credentials.rejected(first!.bearer)).toEqual(replaced);
     expect(await credentials.get()).toEqual(replaced);
-    expect(counter.calls).toBe(2);
+    expect(counter.calls).toBe(4);
   });
 
   it("throws a non-retryable 401 for a disabled account, and a retryable error for a transient failure", async () => {

@@ -43,13 +43,14 @@ export const disabledAccountCode = "chatgpt_account_disabled";
 
 interface IsolateEntry {
   token?: ChatGptToken;
-  /** The object call in flight for `get()`. */
-  loading?: Promise<ChatGptToken>;
-  /** Forced refreshes in flight, by the token they replace. */
-  replacing: Map<string, Promise<ChatGptToken>>;
 }
 
-/** Per isolate, by account: lives as long as the isolate, shared by all its requests. */
+/**
+ * Per isolate, by account: the last token, shared by all the isolate's requests and objects. Only
+ * the token is shared, never a call in flight: the account object's answer is I/O of the request
+ * that asked, and a Durable Object awaiting another context's call may be discarded by the
+ * runtime, or wait forever. Concurrent refreshes are the account object's to merge (it is one).
+ */
 const isolateCache = new Map<string, IsolateEntry>();
 
 export function chatGptCredentials(
@@ -59,7 +60,7 @@ export function chatGptCredentials(
   const key = `${options.accountId}\n${options.credentialName}`;
   let entry = isolateCache.get(key);
   if (!entry) {
-    entry = { replacing: new Map() };
+    entry = {};
     isolateCache.set(key, entry);
   }
   const cache = entry;
@@ -90,22 +91,14 @@ export function chatGptCredentials(
     async get() {
       const cached = cache.token;
       if (cached && usable(cached)) return bearerOf(cached);
-      cache.loading ??= ask({}).finally(() => {
-        cache.loading = undefined;
-      });
-      return bearerOf(await cache.loading);
+      return bearerOf(await ask({}));
     },
 
     async rejected(bearer) {
       const cached = cache.token;
       if (cached && cached.accessToken !== bearer && usable(cached)) return bearerOf(cached);
       if (cached?.accessToken === bearer) cache.token = undefined;
-      let replacing = cache.replacing.get(bearer);
-      if (!replacing) {
-        replacing = ask({ rejectedToken: bearer }).finally(() => cache.replacing.delete(bearer));
-        cache.replacing.set(bearer, replacing);
-      }
-      return bearerOf(await replacing);
+      return bearerOf(await ask({ rejectedToken: bearer }));
     },
   };
 }
