@@ -17,9 +17,19 @@ export interface MiniflareOptions {
   onOutput?(stream: "stdout" | "stderr", line: string): void;
   /** Without the D1 database (no team keys, no usage rows): what recording usage costs is the difference. */
   withoutDatabase?: boolean;
+  /**
+   * Open workerd's inspector on a free port (`inspectorUrl`), e.g. to read the isolate's heap;
+   * nothing is attached to it unless the caller connects.
+   */
+  inspector?: boolean;
 }
 
-export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
+export interface MiniflareGateway extends Gateway {
+  /** The inspector's `ws://` address, with `inspector: true`. */
+  inspectorUrl?: string;
+}
+
+export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<MiniflareGateway> {
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(configPath);
   const entryPoint = resolve(dirname(configPath), main ?? "");
   const bundle = await build({
@@ -42,6 +52,7 @@ export async function startInMiniflare(configPath: string, variables: Record<str
     bindings: variables,
     host: "127.0.0.1",
     port: 0,
+    ...(options.inspector ? { inspectorPort: 0 } : {}),
     // The request log (one console.log line per request) is dropped, not printed between
     // timings; errors (stderr) still show.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -58,7 +69,8 @@ export async function startInMiniflare(configPath: string, variables: Record<str
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
   const hasDatabase = !options.withoutDatabase && Object.keys(workerOptions.d1Databases ?? {}).includes("DB");
   if (hasDatabase) await applyMigrations(await miniflare.getD1Database("DB"), resolve(dirname(configPath), "migrations"));
-  return { url, close: () => miniflare.dispose() };
+  const inspectorUrl = options.inspector ? (await miniflare.getInspectorURL()).toString() : undefined;
+  return { url, close: () => miniflare.dispose(), ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 /** The project's D1 migrations, on the in-memory database (what `npm start` applies locally). */

@@ -1,0 +1,93 @@
+// The scale run's figures as printed, and whether it passed: no failed turn, every later turn a
+// delta (HTTP: `x-turnpike-turn: delta`; WebSocket: the upstream saw `previous_response_id`),
+// one upstream socket per session, nothing the Worker logged as its own error.
+import { loadavg } from "node:os";
+import { mebibytes, type ScaleResult } from "./scale";
+import { summarise, type LatencySummary, type TurnRecord } from "./turn-record";
+
+export interface ScaleReport {
+  text: string;
+  failed: boolean;
+}
+
+export function buildReport(result: ScaleResult): ScaleReport {
+  const { options, records, upstream, memory } = result;
+  const sessionCount = options.sessions + options.websockets;
+  const expectedTurns = sessionCount * options.turns;
+  const errors = records.filter((record) => record.error);
+  const completed = records.length - errors.length;
+  const notRun = expectedTurns - records.length;
+  const http = records.filter((record) => record.transport === "http");
+  const httpLater = http.filter((record) => record.turn >= 2 && !record.error);
+  const httpDeltas = httpLater.filter((record) => record.turnKind === "delta");
+  const { laterTurns } = upstream;
+  const idlePerSession = (memory.idleBytes - memory.baselineBytes) / sessionCount;
+  const lines = [
+    `Scale: ${options.sessions} HTTP sessions + ${options.websockets} WebSocket sessions × ${options.turns} turns, ` +
+      `${options.rampMs > 0 ? `started over ${options.rampMs} ms` : "all started at once"}; the gateway in workerd (Miniflare), the fake upstream in this process.`,
+    `machine: load average ${loadavg().map((value) => value.toFixed(2)).join(", ")} (after the run); open files ${result.fileLimits.soft} (ulimit -n)`,
+    "",
+    `turns: ${completed} completed of ${expectedTurns} in ${(result.elapsedMs / 1000).toFixed(1)} s → ${(completed / (result.elapsedMs / 1000)).toFixed(0)} turns/s` +
+      `; ${errors.length} errors${notRun > 0 ? `, ${notRun} not run (their session had failed)` : ""}`,
+    `later turns as deltas: HTTP ${httpDeltas.length}/${httpLater.length} (x-turnpike-turn: delta; upstream saw previous_response_id: ${laterTurns.httpChained}/${laterTurns.http}), ` +
+      `WebSocket ${laterTurns.websocketChained}/${laterTurns.websocket} (upstream saw previous_response_id)`,
+    "",
+    "per turn, ms          count      p50      p99      max",
+    latencyLine("HTTP turn 1", http.filter((record) => record.turn === 1)),
+    latencyLine(`HTTP turns 2–${options.turns}`, http.filter((record) => record.turn >= 2)),
+    latencyLine("HTTP all", http),
+    latencyLine("WebSocket turn 1", records.filter((record) => record.transport === "websocket" && record.turn === 1)),
+    latencyLine(`WebSocket turns 2–${options.turns}`, records.filter((record) => record.transport === "websocket" && record.turn >= 2)),
+    latencyLine("WebSocket all", records.filter((record) => record.transport === "websocket")),
+    "",
+    `upstream sockets: ${upstream.socketsOpened} opened for ${sessionCount} sessions, ${result.upstreamOpenWhileIdle} open while idle; ` +
+      `sessions on more than one: ${upstream.sessionsOnSeveralSockets.size}; requests over HTTP: ${upstream.httpRequests}`,
+    `workerd memory (VmRSS, pid ${memory.pids.join(", ")}): ${mebibytes(memory.baselineBytes)} before, peak ${mebibytes(memory.peakBytes)}, ` +
+      `${mebibytes(memory.idleBytes)} after ${options.idleMs / 1000} s idle → ${(idlePerSession / 1024).toFixed(0)} KiB per idle session`,
+    `  of which the Worker's JavaScript heap (inspector, ${options.collectGarbage ? "after a full collection" : "garbage included"}): ${mebibytes(memory.heapBaselineBytes)} before, ${mebibytes(memory.heapIdleBytes)} idle → ` +
+      `${((memory.heapIdleBytes - memory.heapBaselineBytes) / sessionCount / 1024).toFixed(0)} KiB per idle session`,
+    `workerd CPU: ${(result.workerdCpuMs / 1000).toFixed(1)} s over the run, ${(result.workerdCpuMs / Math.max(1, completed)).toFixed(1)} ms per turn; this process (clients and fake upstream): ${(result.driverCpuMs / 1000).toFixed(1)} s`,
+  ];
+  if (errors.length > 0) lines.push("", "Errors:", ...grouped(errors.map((record) => `${record.transport} turn ${record.turn}: ${record.error}`), errors, 5));
+  const fullTurns = httpLater.filter((record) => record.turnKind !== "delta");
+  if (fullTurns.length > 0) {
+    lines.push("", "HTTP later turns sent in full:", ...grouped(fullTurns.map((record) => `x-turnpike-full-reason: ${record.fullReason ?? "(none)"}`), fullTurns, 5));
+  }
+  if (upstream.unchained.length > 0) lines.push("", "Later turns the upstream did not see chained once:", ...upstream.unchained.slice(0, 10).map((line) => `  ${line}`));
+  if (upstream.sessionsOnSeveralSockets.size > 0) {
+    lines.push("", "Sessions on several upstream sockets:", ...[...upstream.sessionsOnSeveralSockets].slice(0, 10).map(([session, count]) => `  ${session}: ${count}`));
+  }
+  if (result.workerProblems.length > 0) lines.push("", `The Worker logged ${result.workerProblems.length} errors:`, ...countLines(result.workerProblems).slice(0, 10));
+  if (result.workerWarnings.size > 0) lines.push("", "The Worker's warnings:", ...[...result.workerWarnings].map(([message, count]) => `  ${count}× ${message}`));
+  const failed =
+    errors.length > 0 || notRun > 0 || fullTurns.length > 0 || upstream.unchained.length > 0 || upstream.sessionsOnSeveralSockets.size > 0 ||
+    upstream.socketsOpened !== sessionCount || result.workerProblems.length > 0;
+  lines.push("", failed ? "FAILED" : `OK: 0 errors, every later turn a delta, one upstream socket per session`);
+  return { text: lines.join("\n"), failed };
+}
+
+function latencyLine(label: string, records: TurnRecord[]): string {
+  const summary: LatencySummary = summarise(records.filter((record) => !record.error).map((record) => record.durationMs));
+  const cell = (value: number) => (Number.isNaN(value) ? "—" : value.toFixed(1)).padStart(9);
+  return `${label.padEnd(20)}${String(summary.count).padStart(7)}${cell(summary.p50)}${cell(summary.p99)}${cell(summary.max)}`;
+}
+
+/** Messages by count (numbers in them folded, so that alike failures group), each with sessions as examples. */
+function grouped(messages: string[], records: TurnRecord[], examples: number): string[] {
+  const groups = new Map<string, string[]>();
+  messages.forEach((message, index) => {
+    const key = message.replace(/\d+/g, "N");
+    groups.set(key, [...(groups.get(key) ?? []), `${records[index]!.session}: ${message}`]);
+  });
+  return [...groups.values()]
+    .sort((a, b) => b.length - a.length)
+    .flatMap((group) => [`  ${group.length}×`, ...group.slice(0, examples).map((line) => `    ${line}`)]);
+}
+
+function countLines(messages: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const message of messages) counts.set(message, (counts.get(message) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([message, count]) => `  ${count}× ${message}`);
+}
+
+
