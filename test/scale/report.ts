@@ -1,8 +1,9 @@
 // The scale run's figures as printed, and whether it passed: no failed turn, every later turn a
 // delta (HTTP: `x-turnpike-turn: delta`; WebSocket: the upstream saw `previous_response_id`),
-// one upstream socket per session, nothing the Worker logged as its own error.
+// one upstream socket per session, nothing the Worker logged as its own error. Against a gateway
+// not started here (`--url`), only what the clients see.
 import { loadavg } from "node:os";
-import { mebibytes, type ScaleResult } from "./scale";
+import { mebibytes, type LocalFigures, type ScaleResult } from "./scale";
 import { summarise, type LatencySummary, type TurnRecord } from "./turn-record";
 
 export interface ScaleReport {
@@ -11,7 +12,7 @@ export interface ScaleReport {
 }
 
 export function buildReport(result: ScaleResult): ScaleReport {
-  const { options, records, upstream, memory } = result;
+  const { options, records, local } = result;
   const sessionCount = options.sessions + options.websockets;
   const expectedTurns = sessionCount * options.turns;
   const errors = records.filter((record) => record.error);
@@ -20,17 +21,21 @@ export function buildReport(result: ScaleResult): ScaleReport {
   const http = records.filter((record) => record.transport === "http");
   const httpLater = http.filter((record) => record.turn >= 2 && !record.error);
   const httpDeltas = httpLater.filter((record) => record.turnKind === "delta");
-  const { laterTurns } = upstream;
-  const idlePerSession = (memory.idleBytes - memory.baselineBytes) / sessionCount;
+  const restarted = errors.filter((record) => record.error?.includes(wranglerRestartMessage));
+  const started = options.concurrency > 0 && options.concurrency < sessionCount ? `${options.concurrency} at a time`
+    : options.rampMs > 0 ? `started over ${options.rampMs} ms` : "all started at once";
+  const where = options.url ? `the gateway at ${options.url}` : "the gateway in workerd (Miniflare), the fake upstream in this process";
   const lines = [
-    `Scale: ${options.sessions} HTTP sessions + ${options.websockets} WebSocket sessions × ${options.turns} turns, ` +
-      `${options.rampMs > 0 ? `started over ${options.rampMs} ms` : "all started at once"}; the gateway in workerd (Miniflare), the fake upstream in this process.`,
+    `Scale: ${options.sessions} HTTP sessions + ${options.websockets} WebSocket sessions × ${options.turns} turns, ${started}; ${where}.`,
     `machine: load average ${loadavg().map((value) => value.toFixed(2)).join(", ")} (after the run); open files ${result.fileLimits.soft} (ulimit -n)`,
     "",
     `turns: ${completed} completed of ${expectedTurns} in ${(result.elapsedMs / 1000).toFixed(1)} s → ${(completed / (result.elapsedMs / 1000)).toFixed(0)} turns/s` +
-      `; ${errors.length} errors${notRun > 0 ? `, ${notRun} not run (their session had failed)` : ""}`,
-    `later turns as deltas: HTTP ${httpDeltas.length}/${httpLater.length} (x-turnpike-turn: delta; upstream saw previous_response_id: ${laterTurns.httpChained}/${laterTurns.http}), ` +
-      `WebSocket ${laterTurns.websocketChained}/${laterTurns.websocket} (upstream saw previous_response_id)`,
+      `; ${errors.length} errors${notRun > 0 ? `, ${notRun} not run (their session had failed)` : ""}` +
+      (restarted.length > 0 ? `; ${restarted.length} of them wrangler's 503 "${wranglerRestartMessage}"` : ""),
+    local
+      ? `later turns as deltas: HTTP ${httpDeltas.length}/${httpLater.length} (x-turnpike-turn: delta; upstream saw previous_response_id: ` +
+        `${local.upstream.laterTurns.httpChained}/${local.upstream.laterTurns.http}), WebSocket ${local.upstream.laterTurns.websocketChained}/${local.upstream.laterTurns.websocket} (upstream saw previous_response_id)`
+      : `later turns as deltas: HTTP ${httpDeltas.length}/${httpLater.length} (x-turnpike-turn: delta); WebSocket not checked (the upstream is not this run's)`,
     "",
     "per turn, ms          count      p50      p99      max",
     latencyLine("HTTP turn 1", http.filter((record) => record.turn === 1)),
@@ -40,30 +45,44 @@ export function buildReport(result: ScaleResult): ScaleReport {
     latencyLine(`WebSocket turns 2–${options.turns}`, records.filter((record) => record.transport === "websocket" && record.turn >= 2)),
     latencyLine("WebSocket all", records.filter((record) => record.transport === "websocket")),
     "",
-    `upstream sockets: ${upstream.socketsOpened} opened for ${sessionCount} sessions, ${result.upstreamOpenWhileIdle} open while idle; ` +
-      `sessions on more than one: ${upstream.sessionsOnSeveralSockets.size}; requests over HTTP: ${upstream.httpRequests}`,
-    `workerd memory (VmRSS, pid ${memory.pids.join(", ")}): ${mebibytes(memory.baselineBytes)} before, peak ${mebibytes(memory.peakBytes)}, ` +
-      `${mebibytes(memory.idleBytes)} after ${options.idleMs / 1000} s idle → ${(idlePerSession / 1024).toFixed(0)} KiB per idle session`,
-    `  of which the Worker's JavaScript heap (inspector, ${options.collectGarbage ? "after a full collection" : "garbage included"}): ${mebibytes(memory.heapBaselineBytes)} before, ${mebibytes(memory.heapIdleBytes)} idle → ` +
-      `${((memory.heapIdleBytes - memory.heapBaselineBytes) / sessionCount / 1024).toFixed(0)} KiB per idle session`,
-    `workerd CPU: ${(result.workerdCpuMs / 1000).toFixed(1)} s over the run, ${(result.workerdCpuMs / Math.max(1, completed)).toFixed(1)} ms per turn; this process (clients and fake upstream): ${(result.driverCpuMs / 1000).toFixed(1)} s`,
+    ...(local ? localLines(local, sessionCount, options.idleMs, options.collectGarbage, completed) : []),
+    `this process (clients${local ? " and fake upstream" : ""}): ${(result.driverCpuMs / 1000).toFixed(1)} s CPU`,
   ];
   if (errors.length > 0) lines.push("", "Errors:", ...grouped(errors.map((record) => `${record.transport} turn ${record.turn}: ${record.error}`), errors, 5));
   const fullTurns = httpLater.filter((record) => record.turnKind !== "delta");
   if (fullTurns.length > 0) {
     lines.push("", "HTTP later turns sent in full:", ...grouped(fullTurns.map((record) => `x-turnpike-full-reason: ${record.fullReason ?? "(none)"}`), fullTurns, 5));
   }
-  if (upstream.unchained.length > 0) lines.push("", "Later turns the upstream did not see chained once:", ...upstream.unchained.slice(0, 10).map((line) => `  ${line}`));
-  if (upstream.sessionsOnSeveralSockets.size > 0) {
+  const upstream = local?.upstream;
+  if (upstream && upstream.unchained.length > 0) lines.push("", "Later turns the upstream did not see chained once:", ...upstream.unchained.slice(0, 10).map((line) => `  ${line}`));
+  if (upstream && upstream.sessionsOnSeveralSockets.size > 0) {
     lines.push("", "Sessions on several upstream sockets:", ...[...upstream.sessionsOnSeveralSockets].slice(0, 10).map(([session, count]) => `  ${session}: ${count}`));
   }
-  if (result.workerProblems.length > 0) lines.push("", `The Worker logged ${result.workerProblems.length} errors:`, ...countLines(result.workerProblems).slice(0, 10));
-  if (result.workerWarnings.size > 0) lines.push("", "The Worker's warnings:", ...[...result.workerWarnings].map(([message, count]) => `  ${count}× ${message}`));
+  if (local && local.workerProblems.length > 0) lines.push("", `The Worker logged ${local.workerProblems.length} errors:`, ...countLines(local.workerProblems).slice(0, 10));
+  if (local && local.workerWarnings.size > 0) lines.push("", "The Worker's warnings:", ...[...local.workerWarnings].map(([message, count]) => `  ${count}× ${message}`));
   const failed =
-    errors.length > 0 || notRun > 0 || fullTurns.length > 0 || upstream.unchained.length > 0 || upstream.sessionsOnSeveralSockets.size > 0 ||
-    upstream.socketsOpened !== sessionCount || result.workerProblems.length > 0;
-  lines.push("", failed ? "FAILED" : `OK: 0 errors, every later turn a delta, one upstream socket per session`);
+    errors.length > 0 || notRun > 0 || fullTurns.length > 0 ||
+    (local !== undefined &&
+      (local.upstream.unchained.length > 0 || local.upstream.sessionsOnSeveralSockets.size > 0 || local.upstream.socketsOpened !== sessionCount || local.workerProblems.length > 0));
+  lines.push("", failed ? "FAILED" : `OK: 0 errors, every later turn a delta${local ? ", one upstream socket per session" : ""}`);
   return { text: lines.join("\n"), failed };
+}
+
+/** wrangler dev's proxy Worker answers so when its fetch of the Worker fails (docs/performance.md, "Scale"). */
+export const wranglerRestartMessage = "Your worker restarted mid-request";
+
+function localLines(local: LocalFigures, sessionCount: number, idleMs: number, collected: boolean, completed: number): string[] {
+  const { memory, upstream } = local;
+  const perSession = (bytes: number) => `${(bytes / sessionCount / 1024).toFixed(0)} KiB per idle session`;
+  return [
+    `upstream sockets: ${upstream.socketsOpened} opened for ${sessionCount} sessions, ${local.upstreamOpenWhileIdle} open while idle; ` +
+      `sessions on more than one: ${upstream.sessionsOnSeveralSockets.size}; requests over HTTP: ${upstream.httpRequests}`,
+    `workerd memory (VmRSS, pid ${memory.pids.join(", ")}): ${mebibytes(memory.baselineBytes)} before, peak ${mebibytes(memory.peakBytes)}, ` +
+      `${mebibytes(memory.idleBytes)} after ${idleMs / 1000} s idle → ${perSession(memory.idleBytes - memory.baselineBytes)}`,
+    `  of which the Worker's JavaScript heap (inspector, ${collected ? "after a full collection" : "garbage included"}): ` +
+      `${mebibytes(memory.heapBaselineBytes)} before, ${mebibytes(memory.heapIdleBytes)} idle → ${perSession(memory.heapIdleBytes - memory.heapBaselineBytes)}`,
+    `workerd CPU: ${(local.workerdCpuMs / 1000).toFixed(1)} s over the run, ${(local.workerdCpuMs / Math.max(1, completed)).toFixed(1)} ms per turn`,
+  ];
 }
 
 function latencyLine(label: string, records: TurnRecord[]): string {

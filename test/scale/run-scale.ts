@@ -9,9 +9,12 @@ const usage = `npm run bench:scale -- [options]
   --websockets M    Responses WebSocket sessions (default ${defaultScaleOptions.websockets})
   --turns T         turns per session (default ${defaultScaleOptions.turns})
   --ramp-ms MS      start the sessions spread over this long (default ${defaultScaleOptions.rampMs}: all at once)
+  --concurrency C   run the sessions C at a time (default: all at once)
   --deadline-ms MS  a turn not ended after this is an error (default ${defaultScaleOptions.deadlineMs})
   --idle-ms MS      sessions left idle this long before workerd's memory is read (default ${defaultScaleOptions.idleMs})
-  --collect-garbage collect the isolate's garbage before reading its heap (a heap snapshot: slow)`;
+  --collect-garbage collect the isolate's garbage before reading its heap (a heap snapshot: slow)
+  --url URL         drive a gateway already running (npm start) instead: checks what the clients see
+  --key KEY         its gateway key (default: none, for an open gateway)`;
 
 function count(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -23,7 +26,7 @@ function count(value: string | undefined, name: string, fallback: number): numbe
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      sessions: { type: "string" }, websockets: { type: "string" }, turns: { type: "string" }, "ramp-ms": { type: "string" },
+      sessions: { type: "string" }, websockets: { type: "string" }, turns: { type: "string" }, "ramp-ms": { type: "string" }, concurrency: { type: "string" }, url: { type: "string" }, key: { type: "string" },
       "deadline-ms": { type: "string" }, "idle-ms": { type: "string" }, "collect-garbage": { type: "boolean" }, help: { type: "boolean" },
     },
   });
@@ -36,6 +39,9 @@ async function main(): Promise<number> {
     websockets: count(values.websockets, "websockets", defaultScaleOptions.websockets),
     turns: count(values.turns, "turns", defaultScaleOptions.turns),
     rampMs: count(values["ramp-ms"], "ramp-ms", defaultScaleOptions.rampMs),
+    concurrency: count(values.concurrency, "concurrency", defaultScaleOptions.concurrency),
+    url: values.url,
+    key: values.key,
     deadlineMs: count(values["deadline-ms"], "deadline-ms", defaultScaleOptions.deadlineMs),
     idleMs: count(values["idle-ms"], "idle-ms", defaultScaleOptions.idleMs),
     collectGarbage: values["collect-garbage"] ?? false,

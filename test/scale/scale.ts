@@ -1,9 +1,10 @@
 // The scale run: the gateway bundled in workerd (Miniflare, as `npm run bench` runs it) in front
 // of the fake upstream (WebSocket mode, one socket per session), N Codex-like HTTP sessions and
-// M Responses WebSocket sessions of T turns each, all started at once (or spread over --ramp-ms).
-// Every turn is checked (a 200 and a terminal event, no error frame), every later turn must be a
-// delta, and the workerd process's memory is read before the run and after it, sessions idle.
-import { randomBytes } from "node:crypto";
+// M Responses WebSocket sessions of T turns each, all started at once (or spread over --ramp-ms,
+// or C at a time). Every turn is checked (a 200 and a terminal event, no error frame), every
+// later turn must be a delta, and the workerd process's memory is read before the run and after
+// it, sessions idle. With `url` the same sessions go to a gateway already running (`npm start`):
+// then only what a client sees is checked.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,26 +12,22 @@ import { Agent, request } from "undici";
 import { startFakeUpstream } from "../support/fake-upstream";
 import { startInMiniflare } from "../support/start-miniflare";
 import { WorkerLog } from "../soak/worker-log";
-import { HttpConversation, loadCaptures, SocketConversation } from "./codex-conversation";
+import { loadCaptures } from "./codex-conversation";
+import { driveSessions, type DriveOptions, type Driven } from "./drive-sessions";
 import { readHeapUsage } from "./heap-usage";
-import { runHttpSession } from "./http-session";
 import { cpuMilliseconds, descendantPids, openFileLimits, residentBytes } from "./process-memory";
 import { checkUpstream, type UpstreamCheck } from "./upstream-check";
-import { runSocketSession, type SocketSession } from "./socket-session";
 import type { TurnRecord } from "./turn-record";
 
-export interface ScaleOptions {
-  sessions: number;
-  websockets: number;
-  turns: number;
-  /** Sessions start spread evenly over this long; 0: all at once. */
-  rampMs: number;
-  /** A turn not ended after this long is an error. */
-  deadlineMs: number;
+export interface ScaleOptions extends DriveOptions {
   /** How long the sessions are left idle before their memory is read. */
   idleMs: number;
   /** Collect the isolate's garbage (by a heap snapshot) before reading its heap: slow, exact. */
   collectGarbage: boolean;
+  /** A gateway already running (e.g. `npm start`) instead of one started here. */
+  url?: string | undefined;
+  /** The key for `url` (none needed by an open gateway). */
+  key?: string | undefined;
   progress(line: string): void;
 }
 
@@ -39,6 +36,7 @@ export const defaultScaleOptions: Omit<ScaleOptions, "progress"> = {
   websockets: 200,
   turns: 3,
   rampMs: 0,
+  concurrency: 0,
   deadlineMs: 60_000,
   idleMs: 5_000,
   collectGarbage: false,
@@ -54,25 +52,30 @@ export interface MemoryFigures {
   heapIdleBytes: number;
 }
 
-export interface ScaleResult {
-  options: ScaleOptions;
-  records: TurnRecord[];
-  /** From the first turn sent to the last turn ended. */
-  elapsedMs: number;
+/** What only a gateway started here shows: its process, its log, and the upstream's side. */
+export interface LocalFigures {
   memory: MemoryFigures;
   /** workerd's CPU time over the run (user + system). */
   workerdCpuMs: number;
-  /** This process's CPU time over the run: the clients and the fake upstream. */
-  driverCpuMs: number;
   upstream: UpstreamCheck;
   /** Upstream sockets open while the sessions were idle. */
   upstreamOpenWhileIdle: number;
   workerProblems: string[];
   workerWarnings: Map<string, number>;
-  fileLimits: { soft: number; hard: number };
 }
 
-const gatewayKey = "gw-scale-key-0123456789";
+export interface ScaleResult {
+  options: ScaleOptions;
+  records: TurnRecord[];
+  /** From the first turn sent to the last turn ended. */
+  elapsedMs: number;
+  /** This process's CPU time over the run: the clients (and the fake upstream, when local). */
+  driverCpuMs: number;
+  fileLimits: { soft: number; hard: number };
+  local: LocalFigures | undefined;
+}
+
+const localGatewayKey = "gw-scale-key-0123456789";
 
 /** The project's root, found upwards from here (the command runs a bundle elsewhere). */
 export function projectRoot(): string {
@@ -90,107 +93,103 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   if (fileLimits.soft < neededFiles) {
     throw new Error(`open files limited to ${fileLimits.soft} (ulimit -n), ${neededFiles} needed: raise it (npm run bench:scale raises it to the hard limit, ${fileLimits.hard})`);
   }
-  const root = projectRoot();
-  const captures = loadCaptures(root);
-  const log = new WorkerLog();
-  const upstream = await startFakeUpstream({ backlog: 4_096 });
-  let gateway: Awaited<ReturnType<typeof startInMiniflare>> | undefined;
   const dispatcher = new Agent({
     connections: sessionCount + 16,
     headersTimeout: options.deadlineMs,
     bodyTimeout: options.deadlineMs,
     connect: { timeout: options.deadlineMs },
   });
-  const sockets: SocketSession[] = [];
+  const driverCpuBefore = process.cpuUsage();
+  const driverCpuMs = () => {
+    const used = process.cpuUsage(driverCpuBefore);
+    return (used.user + used.system) / 1000;
+  };
   try {
-    gateway = await startInMiniflare(join(root, "wrangler.toml"), { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-scale-upstream", GATEWAY_KEYS: gatewayKey }, { onOutput: log.add, inspector: true });
+    if (options.url) {
+      const url = options.url.replace(/\/$/, "");
+      const driven = await drive(url, options.key ?? "", dispatcher, options);
+      for (const socket of driven.sockets) socket.close();
+      return { options, records: driven.records, elapsedMs: driven.elapsedMs, driverCpuMs: driverCpuMs(), fileLimits, local: undefined };
+    }
+    const { driven, local } = await runLocal(dispatcher, options);
+    return { options, records: driven.records, elapsedMs: driven.elapsedMs, driverCpuMs: driverCpuMs(), fileLimits, local };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+function drive(url: string, key: string, dispatcher: Agent, options: ScaleOptions, residentNow?: () => number): Promise<Driven> {
+  const total = (options.sessions + options.websockets) * options.turns;
+  return driveSessions(url, key, loadCaptures(projectRoot()), dispatcher, options, (records) =>
+    options.progress(
+      `  ${records.length}/${total} turns, ${records.filter((record) => record.error).length} errors` +
+        (residentNow ? `, workerd ${mebibytes(residentNow())}` : ""),
+    ),
+  );
+}
+
+async function runLocal(dispatcher: Agent, options: ScaleOptions): Promise<{ driven: Driven; local: LocalFigures }> {
+  const log = new WorkerLog();
+  const upstream = await startFakeUpstream({ backlog: 4_096 });
+  let gateway: Awaited<ReturnType<typeof startInMiniflare>> | undefined;
+  let driven: Driven | undefined;
+  try {
+    const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-scale-upstream", GATEWAY_KEYS: localGatewayKey };
+    gateway = await startInMiniflare(join(projectRoot(), "wrangler.toml"), variables, { onOutput: log.add, inspector: true });
     const pids = descendantPids("workerd");
     if (pids.length === 0) throw new Error("no workerd process found among this process's children");
-    const baselineBytes = await baseline(gateway.url, dispatcher, pids, captures.httpBodyText);
+    const resident = () => sum(pids.map(residentBytes));
+    await warmUp(gateway.url, dispatcher);
     upstream.reset();
+    const baselineBytes = resident();
     const heapBaselineBytes = (await readHeapUsage(gateway.inspectorUrl!, { collectGarbage: options.collectGarbage })).usedBytes;
     const cpuBefore = sum(pids.map(cpuMilliseconds));
-    const driverCpuBefore = process.cpuUsage();
     options.progress(`workerd ${pids.join(", ")}: ${mebibytes(baselineBytes)} resident before the run`);
-
-    const run = randomBytes(4).toString("hex");
     let peakBytes = baselineBytes;
-    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, sum(pids.map(residentBytes)))), 250);
-    const records: TurnRecord[] = [];
-    const total = sessionCount * options.turns;
-    const progress = setInterval(() => options.progress(`  ${records.length}/${total} turns, ${records.filter((record) => record.error).length} errors, workerd ${mebibytes(sum(pids.map(residentBytes)))}`), 5_000);
-    const startedAt = performance.now();
-    const starts = Array.from({ length: sessionCount }, (_, index) => (options.rampMs * index) / sessionCount);
-    const httpUrl = `${gateway.url}/v1/responses`;
-    const socketUrl = `${gateway.url.replace(/^http/, "ws")}/v1/responses`;
-    const sessions = starts.map(async (delayMs, index) => {
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      // HTTP and WebSocket sessions interleaved, so that a ramp starts both kinds alike.
-      const socketIndex = Math.floor((index * options.websockets) / sessionCount);
-      const isSocket = options.websockets > 0 && Math.floor(((index + 1) * options.websockets) / sessionCount) > socketIndex;
-      const sessionId = `${run}-0000-4000-8000-${index.toString().padStart(12, "0")}`;
-      if (isSocket) {
-        const conversation = new SocketConversation(`ws-${index}`, sessionId, captures, gatewayKey);
-        const session = await runSocketSession(conversation, { url: socketUrl, turns: options.turns, deadlineMs: options.deadlineMs });
-        sockets.push(session);
-        records.push(...session.records);
-        return;
-      }
-      const conversation = new HttpConversation(`http-${index}`, sessionId, captures, gatewayKey);
-      records.push(...(await runHttpSession(conversation, { url: httpUrl, dispatcher, turns: options.turns, deadlineMs: options.deadlineMs })));
-    });
-    await Promise.all(sessions);
-    const elapsedMs = Math.max(...records.map((record) => record.startedAt + record.durationMs)) - startedAt;
+    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, resident())), 250);
+    driven = await drive(gateway.url, localGatewayKey, dispatcher, options, resident);
     const workerdCpuMs = sum(pids.map(cpuMilliseconds)) - cpuBefore;
-    const driverCpu = process.cpuUsage(driverCpuBefore);
-    clearInterval(progress);
-    options.progress(`  ${records.length}/${total} turns in ${(elapsedMs / 1000).toFixed(1)} s; sessions idle for ${options.idleMs / 1000} s`);
+    options.progress(`  ${driven.records.length} turns in ${(driven.elapsedMs / 1000).toFixed(1)} s; sessions idle for ${options.idleMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     clearInterval(sampler);
-    const idleBytes = sum(pids.map(residentBytes));
+    const idleBytes = resident();
+    const upstreamOpenWhileIdle = upstream.connectionCount();
     if (options.collectGarbage) options.progress("  collecting the isolate's garbage (a heap snapshot)");
     const heapIdleBytes = (await readHeapUsage(gateway.inspectorUrl!, { collectGarbage: options.collectGarbage })).usedBytes;
-    const upstreamOpenWhileIdle = upstream.connectionCount();
-    return {
-      options,
-      records,
-      elapsedMs,
+    const local: LocalFigures = {
       memory: { pids, baselineBytes, peakBytes: Math.max(peakBytes, idleBytes), idleBytes, heapBaselineBytes, heapIdleBytes },
       workerdCpuMs,
-      driverCpuMs: (driverCpu.user + driverCpu.system) / 1000,
-      upstream: checkUpstream(upstream, records),
+      upstream: checkUpstream(upstream, driven.records),
       upstreamOpenWhileIdle,
       workerProblems: log.problems().map(({ problem }) => problem),
       workerWarnings: log.warnings(),
-      fileLimits,
     };
+    return { driven, local };
   } finally {
-    for (const socket of sockets) socket.close();
-    await dispatcher.close();
+    for (const socket of driven?.sockets ?? []) socket.close();
     await gateway?.close();
     await upstream.close();
   }
 }
 
 /**
- * workerd's memory once it has loaded the Worker and served requests that hold no session (the
- * script's compile and the isolate are the same for any number of sessions): a health check and
- * the captured turn sent stateless (no session header).
+ * Before the baseline: the Worker loaded and requests served that hold no session (the script's
+ * compile and the isolate are the same for any number of sessions): a health check and the
+ * captured turn sent stateless (no session header), then a second for things to settle.
  */
-async function baseline(url: string, dispatcher: Agent, pids: number[], bodyText: string): Promise<number> {
+async function warmUp(url: string, dispatcher: Agent): Promise<void> {
   const health = await request(`${url}/health`, { dispatcher });
   await health.body.text();
-  const { prompt_cache_key: _session, ...statelessBody } = JSON.parse(bodyText) as Record<string, unknown>;
+  const { prompt_cache_key: _session, ...statelessBody } = JSON.parse(loadCaptures(projectRoot()).httpBodyText) as Record<string, unknown>;
   const stateless = await request(`${url}/v1/responses`, {
     method: "POST",
-    headers: { authorization: `Bearer ${gatewayKey}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${localGatewayKey}`, "content-type": "application/json" },
     body: JSON.stringify(statelessBody),
     dispatcher,
   });
   const text = await stateless.body.text();
   if (stateless.statusCode !== 200 || !text.includes("response.completed")) throw new Error(`the warm-up turn failed: HTTP ${stateless.statusCode} ${text.slice(0, 200)}`);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  return sum(pids.map(residentBytes));
 }
 
 export function sum(values: number[]): number {
