@@ -45,7 +45,7 @@ async function httpTurn(conversation: HttpConversation, turn: number, context: H
     const contentType = header(response.headers, "content-type") ?? "";
     if (response.statusCode !== 200 || !contentType.includes("text/event-stream")) {
       const text = await response.body.text();
-      record.error = `HTTP ${response.statusCode}: ${text.replace(/\s+/g, " ").slice(0, 200)}`;
+      record.error = `HTTP ${response.statusCode}: ${text.replace(/\s+/g, " ").slice(0, 1000)}`;
       return finished(record);
     }
     const outcome = await readStream(response.body);
