@@ -12,6 +12,10 @@ export interface DriveOptions {
   sessions: number;
   websockets: number;
   turns: number;
+  /** The client's pause before each turn after the first (a person reading, a tool running). */
+  thinkMs: number;
+  /** HTTP turns on pooled keep-alive connections instead of a new connection each. */
+  keepAlive: boolean;
   rampMs: number;
   /** Sessions at a time; 0: all of them. */
   concurrency: number;
@@ -46,13 +50,13 @@ export async function driveSessions(
     const sessionId = `${run}-0000-4000-8000-${index.toString().padStart(12, "0")}`;
     if (isSocket) {
       const conversation = new SocketConversation(`ws-${index}`, sessionId, captures, gatewayKey);
-      const session = await runSocketSession(conversation, { url: socketUrl, turns: options.turns, deadlineMs: options.deadlineMs });
+      const session = await runSocketSession(conversation, { url: socketUrl, turns: options.turns, thinkMs: options.thinkMs, deadlineMs: options.deadlineMs });
       sockets.push(session);
       records.push(...session.records);
       return;
     }
     const conversation = new HttpConversation(`http-${index}`, sessionId, captures, gatewayKey);
-    records.push(...(await runHttpSession(conversation, { url: httpUrl, dispatcher, turns: options.turns, deadlineMs: options.deadlineMs })));
+    records.push(...(await runHttpSession(conversation, { url: httpUrl, dispatcher, turns: options.turns, thinkMs: options.thinkMs, keepAlive: options.keepAlive, deadlineMs: options.deadlineMs })));
   };
   const ticker = setInterval(() => progress(records), 5_000);
   const startedAt = performance.now();

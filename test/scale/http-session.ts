@@ -10,6 +10,9 @@ export interface HttpSessionContext {
   url: string;
   dispatcher: Dispatcher;
   turns: number;
+  thinkMs: number;
+  /** Send each turn on a pooled connection, as most HTTP clients do (default: a new connection per turn). */
+  keepAlive: boolean;
   deadlineMs: number;
 }
 
@@ -18,6 +21,7 @@ const terminalTypes = new Set(["response.completed", "response.failed", "respons
 export async function runHttpSession(conversation: HttpConversation, context: HttpSessionContext): Promise<TurnRecord[]> {
   const records: TurnRecord[] = [];
   for (let turn = 1; turn <= context.turns; turn += 1) {
+    if (turn > 1 && context.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, context.thinkMs));
     const record = await httpTurn(conversation, turn, context);
     records.push(record);
     if (record.error) break;
@@ -36,6 +40,9 @@ async function httpTurn(conversation: HttpConversation, turn: number, context: H
       headers: { ...conversation.headers, "content-type": "application/json" },
       body,
       dispatcher: context.dispatcher,
+      // A new connection per turn unless asked: workerd drops a reused connection whose next
+      // request it has not read within 5 s of the last response (docs/performance.md, "Scale").
+      reset: !context.keepAlive,
       signal,
     });
     record.status = response.statusCode;

@@ -26,7 +26,8 @@ export function buildReport(result: ScaleResult): ScaleReport {
     : options.rampMs > 0 ? `started over ${options.rampMs} ms` : "all started at once";
   const where = options.url ? `the gateway at ${options.url}` : "the gateway in workerd (Miniflare), the fake upstream in this process";
   const lines = [
-    `Scale: ${options.sessions} HTTP sessions + ${options.websockets} WebSocket sessions × ${options.turns} turns, ${started}; ${where}.`,
+    `Scale: ${options.sessions} HTTP sessions + ${options.websockets} WebSocket sessions × ${options.turns} turns, ${started}` +
+      `${options.thinkMs > 0 ? `, ${options.thinkMs} ms between turns` : ""}; HTTP turns ${options.keepAlive ? "on pooled keep-alive connections" : "each on a new connection"}; ${where}.`,
     `machine: load average ${loadavg().map((value) => value.toFixed(2)).join(", ")} (after the run); open files ${result.fileLimits.soft} (ulimit -n)`,
     "",
     `turns: ${completed} completed of ${expectedTurns} in ${(result.elapsedMs / 1000).toFixed(1)} s → ${(completed / (result.elapsedMs / 1000)).toFixed(0)} turns/s` +

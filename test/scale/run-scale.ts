@@ -8,6 +8,8 @@ const usage = `npm run bench:scale -- [options]
   --sessions N      Codex-like HTTP sessions (default ${defaultScaleOptions.sessions})
   --websockets M    Responses WebSocket sessions (default ${defaultScaleOptions.websockets})
   --turns T         turns per session (default ${defaultScaleOptions.turns})
+  --think-ms MS     pause before each later turn (default ${defaultScaleOptions.thinkMs})
+  --keep-alive      HTTP turns on pooled keep-alive connections (default: a new connection per turn)
   --ramp-ms MS      start the sessions spread over this long (default ${defaultScaleOptions.rampMs}: all at once)
   --concurrency C   run the sessions C at a time (default: all at once)
   --deadline-ms MS  a turn not ended after this is an error (default ${defaultScaleOptions.deadlineMs})
@@ -26,7 +28,7 @@ function count(value: string | undefined, name: string, fallback: number): numbe
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      sessions: { type: "string" }, websockets: { type: "string" }, turns: { type: "string" }, "ramp-ms": { type: "string" }, concurrency: { type: "string" }, url: { type: "string" }, key: { type: "string" },
+      sessions: { type: "string" }, websockets: { type: "string" }, turns: { type: "string" }, "ramp-ms": { type: "string" }, "think-ms": { type: "string" }, "keep-alive": { type: "boolean" }, concurrency: { type: "string" }, url: { type: "string" }, key: { type: "string" },
       "deadline-ms": { type: "string" }, "idle-ms": { type: "string" }, "collect-garbage": { type: "boolean" }, help: { type: "boolean" },
     },
   });
@@ -39,6 +41,8 @@ async function main(): Promise<number> {
     websockets: count(values.websockets, "websockets", defaultScaleOptions.websockets),
     turns: count(values.turns, "turns", defaultScaleOptions.turns),
     rampMs: count(values["ramp-ms"], "ramp-ms", defaultScaleOptions.rampMs),
+    thinkMs: count(values["think-ms"], "think-ms", defaultScaleOptions.thinkMs),
+    keepAlive: values["keep-alive"] ?? defaultScaleOptions.keepAlive,
     concurrency: count(values.concurrency, "concurrency", defaultScaleOptions.concurrency),
     url: values.url,
     key: values.key,

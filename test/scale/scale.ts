@@ -35,9 +35,11 @@ export const defaultScaleOptions: Omit<ScaleOptions, "progress"> = {
   sessions: 1_000,
   websockets: 200,
   turns: 3,
+  thinkMs: 0,
+  keepAlive: false,
   rampMs: 0,
   concurrency: 0,
-  deadlineMs: 60_000,
+  deadlineMs: 120_000,
   idleMs: 5_000,
   collectGarbage: false,
 };
@@ -95,6 +97,10 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   }
   const dispatcher = new Agent({
     connections: sessionCount + 16,
+    // With --keep-alive: workerd closes a client connection 5 s after its last response
+    // (measured); undici's default 4 s, on its coarse timers, is too close to that.
+    keepAliveTimeout: 1_000,
+    keepAliveMaxTimeout: 1_000,
     headersTimeout: options.deadlineMs,
     bodyTimeout: options.deadlineMs,
     connect: { timeout: options.deadlineMs },

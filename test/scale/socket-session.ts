@@ -9,6 +9,7 @@ import type { TurnRecord } from "./turn-record";
 export interface SocketSessionContext {
   url: string;
   turns: number;
+  thinkMs: number;
   deadlineMs: number;
 }
 
@@ -30,6 +31,7 @@ export async function runSocketSession(conversation: SocketConversation, context
   const socket = new TurnSocket(opened);
   let previousResponseId: string | undefined;
   for (let turn = 1; turn <= context.turns; turn += 1) {
+    if (turn > 1 && context.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, context.thinkMs));
     const record = await socket.turn(conversation.name, turn, conversation.frame(turn, previousResponseId), context.deadlineMs);
     records.push(record);
     if (record.error) break;
