@@ -60,7 +60,7 @@ async function httpTurn(conversation: HttpConversation, turn: number, context: H
     else if (outcome.terminal !== "response.completed") record.error = `${outcome.terminal}: ${outcome.failure ?? ""}`.trim();
     else conversation.answered(outcome.output);
   } catch (error) {
-    record.error = signal.aborted ? `no terminal event within ${context.deadlineMs} ms` : `network: ${describe(error)}`;
+    record.error = signal.aborted ? `no terminal event within ${context.deadlineMs} ms` : `network: ${describe(error)} after ${Math.round(performance.now() - startedAt)} ms`;
   }
   return finished(record);
 }

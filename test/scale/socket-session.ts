@@ -43,6 +43,7 @@ export async function runSocketSession(conversation: SocketConversation, context
 /** The open socket, or why it did not open. */
 function connect(url: string, headers: Record<string, string>, timeoutMs: number): Promise<WebSocket | string> {
   // No permessage-deflate: the driver's CPU is shared with the gateway on this machine.
+  const openedAt = performance.now();
   const socket = new WebSocket(url, { headers, handshakeTimeout: timeoutMs, perMessageDeflate: false });
   return new Promise((resolve) => {
     socket.once("open", () => resolve(socket));
@@ -52,7 +53,7 @@ function connect(url: string, headers: Record<string, string>, timeoutMs: number
       response.on("end", () => resolve(`upgrade refused: HTTP ${response.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 200)}`));
       socket.terminate();
     });
-    socket.once("error", (error) => resolve(`upgrade failed: ${describe(error)}`));
+    socket.once("error", (error) => resolve(`upgrade failed: ${describe(error)} after ${Math.round(performance.now() - openedAt)} ms`));
   });
 }
 
