@@ -66,6 +66,7 @@ function parseServeOptions(given) {
   const usage = "usage: npm start -- [--port N] [--ip ADDRESS] [--persist-to DIR] [--inspector-port N]\n       npm start -- --wrangler [wrangler dev options]";
   for (let index = 0; index < given.length; index += 1) {
     const [flag, inline] = given[index].split(/=(.*)/s, 2);
+    if (!["--port", "--inspector-port", "--ip", "--persist-to"].includes(flag)) fail(`unknown option ${flag} (wrangler dev's options: npm start -- --wrangler …)`);
     const value = inline ?? given[++index];
     if (value === undefined) fail(`${flag} needs a value`);
     if (flag === "--port" || flag === "--inspector-port") {
@@ -73,8 +74,7 @@ function parseServeOptions(given) {
       if (!Number.isInteger(number) || number < 0 || number > 65535) fail(`${flag} must be a port number`);
       options[flag === "--port" ? "port" : "inspectorPort"] = number;
     } else if (flag === "--ip") options.host = value;
-    else if (flag === "--persist-to") options.persistTo = value;
-    else fail(`unknown option ${flag}`);
+    else options.persistTo = value;
   }
   return options;
 
