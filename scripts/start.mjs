@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: the whole local set-up in one command. Makes sure the admin page has a key (a
-// generated one, kept in .dev.vars and printed, unless ADMIN_KEY is set already), then runs
-// `wrangler dev` with the arguments given (`npm start -- --port 9000`), with the tokenizer
-// Worker beside the gateway.
+// generated one, kept in .dev.vars and printed, unless ADMIN_KEY is set already), then serves the
+// gateway and its tokenizer Worker straight in Miniflare (scripts/dev-server.mjs: wrangler dev's
+// proxy in front of them answers some requests under load with a 503 of its own). Options: --port N, --ip ADDRESS, --persist-to DIR, --inspector-port N.
+// `npm start -- --wrangler [wrangler dev options]` runs `wrangler dev` instead, as before.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
@@ -10,8 +11,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
+const useWrangler = process.argv[2] === "--wrangler";
+const args = process.argv.slice(useWrangler ? 3 : 2);
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const serveOptions = useWrangler ? {} : parseServeOptions(args);
 
 const devVars = join(root, ".dev.vars");
 const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
@@ -24,8 +27,43 @@ if (configured) {
   process.stdout.write(`turnpike: admin page at /admin — sign in with ADMIN_KEY=${key} (kept in .dev.vars)\n`);
 }
 
-// The gateway and, beside it, the tokenizer Worker its count_tokens calls (tokenizer.wrangler.toml).
-const configs = args.some((arg) => arg === "-c" || arg === "--config") ? [] : ["-c", "wrangler.toml", "-c", "tokenizer.wrangler.toml"];
-const dev = spawn(wrangler, ["dev", ...configs, ...args], { cwd: root, stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+if (useWrangler) {
+  // The gateway and, beside it, the tokenizer Worker its count_tokens calls (tokenizer.wrangler.toml).
+  const configs = args.some((arg) => arg === "-c" || arg === "--config") ? [] : ["-c", "wrangler.toml", "-c", "tokenizer.wrangler.toml"];
+  const dev = spawn(wrangler, ["dev", ...configs, ...args], { cwd: root, stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+  dev.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+} else {
+  const { serveInMiniflare } = await import("./dev-server.mjs");
+  const server = await serveInMiniflare({ root, ...serveOptions });
+  process.stdout.write(`turnpike: ready on ${server.url} (a change under src/ rebuilds and reloads; wrangler.toml and .dev.vars are read at start)\n`);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => {
+      server.close().finally(() => process.exit(0));
+    });
+  }
+}
+
+/** --port, --ip, --persist-to, --inspector-port; anything else is refused with the usage. */
+function parseServeOptions(given) {
+  const options = {};
+  const usage = "usage: npm start -- [--port N] [--ip ADDRESS] [--persist-to DIR] [--inspector-port N]\n       npm start -- --wrangler [wrangler dev options]";
+  for (let index = 0; index < given.length; index += 1) {
+    const [flag, inline] = given[index].split(/=(.*)/s, 2);
+    if (!["--port", "--inspector-port", "--ip", "--persist-to"].includes(flag)) fail(`unknown option ${flag} (wrangler dev's options: npm start -- --wrangler …)`);
+    const value = inline ?? given[++index];
+    if (value === undefined) fail(`${flag} needs a value`);
+    if (flag === "--port" || flag === "--inspector-port") {
+      const number = Number(value);
+      if (!Number.isInteger(number) || number < 0 || number > 65535) fail(`${flag} must be a port number`);
+      options[flag === "--port" ? "port" : "inspectorPort"] = number;
+    } else if (flag === "--ip") options.host = value;
+    else options.persistTo = value;
+  }
+  return options;
+
+  function fail(message) {
+    process.stderr.write(`turnpike: ${message}\n${usage}\n`);
+    process.exit(2);
+  }
+}

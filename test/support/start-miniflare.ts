@@ -19,6 +19,16 @@ export interface MiniflareOptions {
   withoutDatabase?: boolean;
   /** Without the Workers it binds as services (the tokenizer): only its own script in the workerd. */
   withoutServices?: boolean;
+  /**
+   * Open workerd's inspector on a free port (`inspectorUrl`), e.g. to read the isolate's heap;
+   * nothing is attached to it unless the caller connects.
+   */
+  inspector?: boolean;
+}
+
+export interface MiniflareGateway extends Gateway {
+  /** The inspector's `ws://` address, with `inspector: true`. */
+  inspectorUrl?: string;
 }
 
 /** How a Worker is bundled here: as wrangler bundles it for workerd, minified. */
@@ -45,10 +55,11 @@ export function workerScript(configPath: string): Promise<string> {
   return bundled(resolve(dirname(configPath), main ?? ""));
 }
 
-export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<Gateway> {
+export async function startInMiniflare(configPath: string, variables: Record<string, string>, options: MiniflareOptions = {}): Promise<MiniflareGateway> {
   const miniflare = new Miniflare(await workerdOptions(configPath, variables, options));
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
-  return { url, close: () => miniflare.dispose() };
+  const inspectorUrl = options.inspector ? (await miniflare.getInspectorURL()).toString() : undefined;
+  return { url, close: () => miniflare.dispose(), ...(inspectorUrl ? { inspectorUrl } : {}) };
 }
 
 /** What startInMiniflare starts a workerd with: the Worker of `configPath` and the Workers it binds, bundled. */
@@ -85,6 +96,7 @@ export async function workerdOptions(configPath: string, variables: Record<strin
     ],
     host: "127.0.0.1",
     port: 0,
+    ...(options.inspector ? { inspectorPort: 0 } : {}),
     // The request log (one console.log line per request) is dropped, not printed between
     // timings; errors (stderr) still show.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {

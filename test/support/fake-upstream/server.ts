@@ -41,6 +41,11 @@ export interface FakeUpstreamOptions {
    * Off by default: other tests send ids the fake never issued.
    */
   storedResponsesOnly?: boolean;
+  /**
+   * The listening socket's queue of connections not yet accepted (Node's default 511, capped by
+   * the kernel's somaxconn): a gateway that opens a thousand upstream sockets at once needs more.
+   */
+  backlog?: number;
 }
 
 export interface FakeUpstream {
@@ -93,7 +98,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
+    server.listen(options.port ?? 0, "127.0.0.1", options.backlog ?? 511, () => {
       server.off("error", reject);
       resolve();
     });
