@@ -252,7 +252,9 @@ export class ClientSockets {
       const { input: _previousInput, generate: _generate, ...fields } = previous;
       return { ...fields, previous_response_id: lastResponseId, input: Array.isArray(body.input) ? body.input : [] };
     }
-    throw new GatewayError("invalid_request", `Unsupported message type '${String(type).slice(0, 60)}'; send 'response.create'.`, { param: "type" });
+    // Named only when it is text: String() of an object without a callable toString throws.
+    const named = typeof type === "string" ? ` '${type.slice(0, 60)}'` : "";
+    throw new GatewayError("invalid_request", `Unsupported message type${named}; send 'response.create'.`, { param: "type" });
   }
 }
 
