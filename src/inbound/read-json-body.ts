@@ -18,21 +18,27 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 
 /** The body as text (decompressed), within the size limit. */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+  const encoding = assertReadableBody(request.headers, maxBytes);
   let stream = request.body;
-  if (encoding && encoding !== "identity") {
-    if (encoding !== "gzip" && encoding !== "deflate") {
-      throw new GatewayError(
-        "unsupported_media_type",
-        `Content-Encoding '${encoding.slice(0, 40)}' is not supported; send the body uncompressed, or gzip/deflate.`,
-      );
-    }
-    stream = stream?.pipeThrough(new DecompressionStream(encoding)) ?? null;
-  }
+  if (encoding) stream = stream?.pipeThrough(new DecompressionStream(encoding)) ?? null;
   if (!stream) return "";
   return stream === request.body && request.headers.has("content-length") ? readDeclared(request) : readText(stream, maxBytes);
+}
+
+/**
+ * What the headers alone say about a body: too large by its declared length (413), or in an
+ * encoding not read here (415). Returns the compression to undo, if any. Checked before a body is
+ * handed on unread (to a session object), so that a refusal never leaves it unread mid-pipe.
+ */
+export function assertReadableBody(headers: Headers, maxBytes: number): "gzip" | "deflate" | undefined {
+  const declared = Number(headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
+  if (!encoding || encoding === "identity") return undefined;
+  if (encoding !== "gzip" && encoding !== "deflate") {
+    throw new GatewayError("unsupported_media_type", `Content-Encoding '${encoding.slice(0, 40)}' is not supported; send the body uncompressed, or gzip/deflate.`);
+  }
+  return encoding;
 }
 
 /**

@@ -298,3 +298,23 @@ describe("which session a request names", () => {
     expect(second.headers.get("x-turnpike-chains")).toBe("2");
   });
 });
+
+describe("a session request its headers refuse", () => {
+  it("gets its 413 or 415 from the Worker, and never reaches a session object (its body is not left unread mid-pipe)", async () => {
+    const before = (await listDurableObjectIds(namespace)).length;
+    const refused = (headers: Record<string, string>) =>
+      worker.fetch("http://gateway.test/v1/responses", {
+        method: "POST",
+        headers: { authorization: "Bearer test-key-1", "session-id": `refused-${Date.now()}`, ...headers },
+        body: new Blob([JSON.stringify({ model: "gpt-5.5", input: "hi" })]).stream(),
+        duplex: "half",
+      } as RequestInit);
+    const compressed = await refused({ "content-encoding": "br" });
+    expect(compressed.status).toBe(415);
+    expect(((await compressed.json()) as Json).error.type).toBe("invalid_request_error");
+    const large = await refused({ "content-length": String(64 * 1024 * 1024) });
+    expect(large.status).toBe(413);
+    await large.text();
+    expect((await listDurableObjectIds(namespace)).length).toBe(before);
+  });
+});

@@ -8,6 +8,7 @@ import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { internalHeaders, isWebSocketUpgrade, type SessionDurableObject } from "../../session/session-durable-object";
 import { sessionObjectName } from "../../session/session-identity";
+import { assertReadableBody } from "../read-json-body";
 
 export function sessionNamespace(context: Context<GatewayEnv>): DurableObjectNamespace | undefined {
   const binding = context.env?.SESSIONS as DurableObjectNamespace | undefined;
@@ -45,6 +46,9 @@ export async function forwardToSession(
     headers.delete("upgrade");
     headers.delete("connection");
   }
+  // A body passed on unread is judged by its headers here: refused in the object instead, it
+  // would be left unread mid-pipe, which the runtime reports as an uncaught error in the Worker.
+  if (body instanceof ReadableStream) assertReadableBody(context.req.raw.headers, context.get("configuration").maxBodyBytes);
   if (typeof body === "string") {
     // The body was read (or translated) here: its length and encoding are ours now.
     headers.delete("content-length");
