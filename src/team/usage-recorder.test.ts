@@ -33,6 +33,25 @@ async function settled(recorder: UsageRecorder, keyIds: string[]): Promise<void>
 }
 
 describe("usage recorder", () => {
+  it("hands each request's waitUntil a promise of that call, never one an earlier request made", async () => {
+    const { database } = flakyDatabase(0);
+    const recorder = new UsageRecorder(database);
+    const handed: Promise<unknown>[] = [];
+    recorder.record(row("key_a"), (promise) => handed.push(promise));
+    recorder.record(row("key_b"), (promise) => handed.push(promise));
+    // A Durable Object that waits on another request's promise is broken by workerd when it settles.
+    expect(handed).toHaveLength(2);
+    expect(handed[1]).not.toBe(handed[0]);
+    await Promise.all(handed);
+  });
+
+  it("rows recorded together still go in one batch, written once", async () => {
+    const { database, written, calls } = flakyDatabase(0);
+    await settled(new UsageRecorder(database), ["key_a", "key_b", "key_c"]);
+    expect(written.map((values) => values[1])).toEqual(["key_a", "key_b", "key_c"]);
+    expect(calls()).toBe(1);
+  });
+
   it("a batch D1 fails briefly is written once, after a retry", async () => {
     const { database, written, calls } = flakyDatabase(1);
     await settled(new UsageRecorder(database), ["key_a", "key_b"]);

@@ -3,6 +3,14 @@
  * context's memory (usageRecorder) and go in one batch shortly after (at most `batchRows` at a time), the write kept alive
  * with `waitUntil`, so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows
  * (D1 unreachable for long), the oldest are dropped and counted in the log.
+ *
+ * The rows are shared by every request of the isolate (the Worker's and every Durable Object's);
+ * promises are not. Each `record` call hands its own request's `waitUntil` a promise made in that
+ * request: a timer to the batch's due time, then a flush. Whichever request's timer fires first
+ * writes every waiting row; the others find none left and end. A request must never wait on a
+ * promise another request made: workerd (1.20260426) breaks a Durable Object whose last wait was
+ * such a promise when it settles — its hibernatable client sockets drop with 1006 and the next
+ * message fails with "the IoContext has no current IncomingRequest" (docs/reliability.md).
  */
 import { ensureTeamSchema } from "./team-schema";
 
@@ -43,23 +51,28 @@ const retryDelayMs = 250;
 
 export class UsageRecorder {
   #queue: UsageRow[] = [];
-  #flushing: Promise<void> | undefined;
+  /** When the waiting rows are written (a time, not a promise: see above); undefined when none wait. */
+  #dueAt: number | undefined;
   #dropped = 0;
 
   constructor(private readonly db: D1Database) {}
 
-  /** Queues a row; `waitUntil` keeps the invocation alive until it is written. */
+  /** Queues a row; `waitUntil` keeps the invocation alive until it is written (by its own timer, or an earlier one). */
   record(row: UsageRow, waitUntil: ((promise: Promise<unknown>) => void) | undefined): void {
     this.#queue.push(row);
     if (this.#queue.length > maxQueuedRows) {
       this.#dropped += this.#queue.length - maxQueuedRows;
       this.#queue.splice(0, this.#queue.length - maxQueuedRows);
     }
-    this.#flushing ??= new Promise((resolve) => setTimeout(resolve, batchDelayMs)).then(() => this.#flush());
-    waitUntil?.(this.#flushing);
+    const now = Date.now();
+    this.#dueAt ??= now + batchDelayMs;
+    const flushed = new Promise((resolve) => setTimeout(resolve, Math.max(0, this.#dueAt! - now))).then(() => this.#flush());
+    waitUntil?.(flushed);
   }
 
   async #flush(): Promise<void> {
+    // Rows recorded from now on wait for a batch of their own.
+    this.#dueAt = undefined;
     try {
       while (this.#queue.length > 0) {
         const rows = this.#queue.splice(0, batchRows);
@@ -71,7 +84,6 @@ export class UsageRecorder {
         }
       }
     } finally {
-      this.#flushing = undefined;
       if (this.#dropped > 0) {
         console.error(JSON.stringify({ level: "warn", message: "usage rows dropped: too many waiting", rows: this.#dropped }));
         this.#dropped = 0;
