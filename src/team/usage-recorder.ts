@@ -1,16 +1,16 @@
 /**
- * One usage row per request, written to D1 off the request's path: rows wait in their execution
- * context's memory (usageRecorder) and go in one batch shortly after (at most `batchRows` at a time), the write kept alive
- * with `waitUntil`, so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows
- * (D1 unreachable for long), the oldest are dropped and counted in the log.
+ * One usage row per request, written to D1 off the request's path: rows wait in memory and go in
+ * one batch shortly after (at most `batchRows` at a time), the write kept alive with `waitUntil`,
+ * so that no request waits for D1. Bounded: past `maxQueuedRows` waiting rows (D1 unreachable for
+ * long), the oldest are dropped and counted in the log.
  *
- * The rows are shared by every request of the isolate (the Worker's and every Durable Object's);
- * promises are not. Each `record` call hands its own request's `waitUntil` a promise made in that
- * request: a timer to the batch's due time, then a flush. Whichever request's timer fires first
- * writes every waiting row; the others find none left and end. A request must never wait on a
- * promise another request made: workerd (1.20260426) breaks a Durable Object whose last wait was
- * such a promise when it settles — its hibernatable client sockets drop with 1006 and the next
- * message fails with "the IoContext has no current IncomingRequest" (docs/reliability.md).
+ * A recorder belongs to one execution context (usageRecorder: a Worker request, or a Durable
+ * Object), and each `record` call hands `waitUntil` a promise made in that call: a timer to the
+ * batch's due time, then a flush (whichever timer fires first writes every waiting row; the
+ * others find none left). A request must never wait on a promise another request made: workerd
+ * (1.20260426) breaks a Durable Object whose last wait was such a promise when it settles — its
+ * hibernatable client sockets drop with 1006, and its next turn finds a fresh object
+ * (docs/reliability.md, "Promises never cross request contexts").
  */
 import { ensureTeamSchema } from "./team-schema";
 

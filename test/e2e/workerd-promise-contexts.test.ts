@@ -65,8 +65,9 @@ async function keepsItsSocket(how: string): Promise<boolean> {
   const answered = new Promise((resolve) => socket.once("message", resolve).once("close", resolve));
   socket.send(how);
   await answered;
-  // The maker's promise (150 ms) has settled by then, however loaded the machine.
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  // The maker's promise (150 ms) settles well within this, however loaded the machine; a broken
+  // object's socket closes soon after.
+  for (let waited = 0; closedWith === undefined && waited < 1_500; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   const open = closedWith === undefined;
   socket.close();
   return open;
