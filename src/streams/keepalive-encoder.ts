@@ -63,9 +63,6 @@ export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOption
   writer.closed.catch((error: unknown) => stop(error));
 
   const pump = async () => {
-    // One write in flight while the next read waits on the source: a write resolves only once the
-    // runtime took the bytes, and awaiting it before reading again cost a round trip per chunk.
-    let writing: Promise<void> | undefined;
     try {
       for (;;) {
         waitingOnSource = true;
@@ -73,14 +70,10 @@ export function writeWithKeepalive(source: ChunkSource, options: KeepaliveOption
         waitingOnSource = false;
         if (bytes) {
           lastWrite = Date.now();
-          if (writing) await writing;
-          writing = writer.write(bytes);
-          // Seen by the catch below at the next await; never unhandled meanwhile.
-          writing.catch(() => {});
+          await writer.write(bytes);
         }
         if (last) break;
       }
-      if (writing) await writing;
       finished = true;
       await writer.close();
     } catch (error) {
