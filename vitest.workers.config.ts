@@ -1,6 +1,6 @@
 // Tests that run inside workerd: pure stream code (next to it in src/) and the Worker's routes,
 // auth and configuration handling (test/workers/).
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
 import { fakeChatGptSeed } from "./test/support/fake-upstream/tokens.js";
@@ -29,19 +29,23 @@ await build({
   logLevel: "silent",
 });
 
+/** The project's D1 migrations, applied to the test database by test/workers/support/apply-migrations.ts. */
+const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
+
 export default defineConfig({
   plugins: [
     cloudflareTest({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { GATEWAY_KEYS: "test-key-1,test-key-2", ADMIN_KEY: "test-admin-key", ...chatGptSeeds },
+        bindings: { GATEWAY_KEYS: "test-key-1,test-key-2", ADMIN_KEY: "test-admin-key", TEST_MIGRATIONS: migrations, ...chatGptSeeds },
         workers: [{ name: "turnpike-tokenizer", modules: true, scriptPath: tokenizerScript, compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] }],
       },
     }),
   ],
   test: {
     include: ["src/**/*.test.ts", "test/workers/**/*.test.ts"],
+    setupFiles: ["./test/workers/support/apply-migrations.ts"],
     // The Worker logs a line per request; show it only for failing tests.
     silent: "passed-only",
     // Property tests read these (test/workers/support/fuzz.ts): `npm run fuzz` sets FUZZ_RUNS.

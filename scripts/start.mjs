@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `npm start`: the whole local set-up in one command. Makes sure the admin page has a key (a
-// generated one, kept in .dev.vars and printed, unless ADMIN_KEY is set already), then serves the
-// gateway and its tokenizer Worker straight in Miniflare (scripts/dev-server.mjs: wrangler dev's
-// proxy in front of them answers some requests under load with a 503 of its own). Options: --port N, --ip ADDRESS, --persist-to DIR, --inspector-port N.
+// `npm start`: the whole local set-up in one command. Applies the D1 migrations to the local
+// database, makes sure the admin page has a key (a generated one, kept in .dev.vars and printed,
+// unless ADMIN_KEY is set already), then serves the gateway and its tokenizer Worker straight in
+// Miniflare (scripts/dev-server.mjs: wrangler dev's proxy in front of them answers some requests
+// under load with a 503 of its own). Options: --port N, --ip ADDRESS, --persist-to DIR,
+// --inspector-port N.
 // `npm start -- --wrangler [wrangler dev options]` runs `wrangler dev` instead, as before.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -15,6 +17,23 @@ const useWrangler = process.argv[2] === "--wrangler";
 const args = process.argv.slice(useWrangler ? 3 : 2);
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const serveOptions = useWrangler ? {} : parseServeOptions(args);
+
+// The local D1 database gets migrations/, in the same local storage as the gateway's.
+const persistAt = args.indexOf("--persist-to");
+const persistTo = useWrangler ? (persistAt >= 0 ? args[persistAt + 1] : undefined) : serveOptions.persistTo;
+const persist = persistTo ? ["--persist-to", persistTo] : [];
+const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
+  cwd: root,
+  stdio: ["ignore", "pipe", "pipe"],
+  // Non-interactive: wrangler applies without asking.
+  env: { ...process.env, CI: "1" },
+  encoding: "utf8",
+});
+if (migrated.status !== 0) {
+  process.stderr.write(migrated.stdout + migrated.stderr);
+  process.stderr.write("turnpike: the local D1 migrations could not be applied (see above)\n");
+  process.exit(migrated.status ?? 1);
+}
 
 const devVars = join(root, ".dev.vars");
 const existing = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";

@@ -1,13 +1,14 @@
 /**
  * The team's tables in D1 — gateway keys (a person or a machine each) and one usage row per
- * request — created by the Worker itself the first time an isolate uses the database. So a
- * deployment needs no migration step: `wrangler deploy` provisions the database by its name and
- * the first request that touches it makes the tables. Every statement is idempotent; a later
- * change to the schema is added here as statements that are too (an `ALTER TABLE … ADD COLUMN`
- * guarded by a look at `pragma_table_info`), never by editing the ones below.
+ * request. migrations/ creates them (`npm start` locally, `wrangler d1 migrations apply --remote`
+ * for a deployment); the Worker also creates any that is missing the first time an isolate uses
+ * the database, so a deployment whose migrations were not applied (its database provisioned by
+ * `wrangler deploy`) still works. The statements are the migration's, kept the same by
+ * test/e2e/team-schema.test.ts; every one is idempotent. A later change is a new migration and
+ * the same statements here (guarded so they run once), never an edit of these.
  */
 
-const statements = [
+export const teamSchemaStatements = [
   `CREATE TABLE IF NOT EXISTS gateway_keys (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -58,6 +59,6 @@ const made = new WeakSet<D1Database>();
  */
 export async function ensureTeamSchema(db: D1Database): Promise<void> {
   if (made.has(db)) return;
-  await db.batch(statements.map((statement) => db.prepare(statement)));
+  await db.batch(teamSchemaStatements.map((statement) => db.prepare(statement)));
   made.add(db);
 }
