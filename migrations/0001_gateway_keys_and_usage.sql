@@ -1,6 +1,6 @@
 -- Gateway keys (a person or a machine of the team each) and one usage row per request.
 -- Applied by `npm start` locally and by `wrangler d1 migrations apply DB --remote` for a deployment.
--- src/team/team-schema.ts holds the same statements (the Worker creates a missing table itself);
+-- src/team/team-schema-statements.ts holds the same statements (the Worker creates a missing table itself);
 -- test/e2e/team-schema.test.ts keeps the two the same.
 
 CREATE TABLE IF NOT EXISTS gateway_keys (

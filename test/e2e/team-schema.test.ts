@@ -1,9 +1,9 @@
 // The team's tables have two sources that must agree: migrations/ (what `npm start` and
-// `wrangler d1 migrations apply` run) and src/team/team-schema.ts (what the Worker runs when a
-// table is missing). The same statements, comments and spacing aside.
+// `wrangler d1 migrations apply` run) and src/team/team-schema-statements.ts (what the Worker runs
+// when a table is missing). The same statements, comments and spacing aside.
 import { readFileSync, readdirSync } from "node:fs";
 import { expect, it } from "vitest";
-import { teamSchemaStatements } from "../../src/team/team-schema";
+import { teamSchemaStatements } from "../../src/team/team-schema-statements";
 
 const normalised = (statement: string) =>
   statement
