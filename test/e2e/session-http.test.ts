@@ -79,16 +79,18 @@ describe("delta turns", () => {
     const console$ = captureConsole();
     try {
       const chat = conversation();
-      await chat.turn();
-      await chat.turn([userMessage("two")]);
+      const first = await chat.turn();
+      const second = await chat.turn([userMessage("two")]);
       const third = await chat.turn([userMessage("three")]);
       expect(third.headers.get("x-turnpike-turn")).toBe("delta");
       expect(third.headers.get("x-turnpike-history")).toBe("recognised");
       expect(sentInput(creates().at(-1)!)).toEqual([userMessage("three")]);
-      // Log lines are written as streams settle, and reach this process through wrangler's logger.
-      const turnLines = () => console$.lines.filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes('"turn"'));
-      for (let waited = 0; turnLines().length < 3 && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
-      const turns = turnLines().slice(-3);
+      // Log lines are written as streams settle, and reach this process through wrangler's
+      // logger, not always in order and among other tests' late lines: found by request id.
+      const ids = [first, second, third].map((turn) => turn.headers.get("x-turnpike-request-id"));
+      const lineOf = (id: string | null) => console$.lines.find((line) => id !== null && line.includes(`"request_id":"${id}"`) && line.includes('"turn"'));
+      for (let waited = 0; ids.some((id) => !lineOf(id)) && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      const turns = ids.map((id) => lineOf(id) ?? "{}");
       expect(turns.map((line) => (JSON.parse(line.slice(line.indexOf("{"))) as { history?: string }).history)).toEqual([undefined, "recognised", "recognised"]);
     } finally {
       console$.restore();
