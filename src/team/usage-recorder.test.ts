@@ -19,7 +19,8 @@ function flakyDatabase(failures: number) {
       if (statements.every((statement) => statement.sql.startsWith("CREATE"))) return [];
       calls++;
       if (calls <= failures) throw new Error("D1_ERROR: overloaded");
-      for (const statement of statements) if (statement.sql.startsWith("INSERT")) written.push(statement.values);
+      // A batch's rows are one parameter: a JSON array of each row's values, in column order.
+      for (const statement of statements) if (statement.sql.startsWith("INSERT")) written.push(...(JSON.parse(statement.values[0] as string) as unknown[][]));
       return [];
     },
   };
