@@ -112,7 +112,8 @@ function count(value: unknown): number | undefined {
 export function requestLog(): MiddlewareHandler<GatewayEnv> {
   return async function requestLogMiddleware(context, next) {
     const log = new RequestLog();
-    log.route = `${context.req.method} ${new URL(context.req.url).pathname}`;
+    // The path as the router saw it (parsing the whole URL again measured ~2% of a turn's JavaScript).
+    log.route = `${context.req.method} ${context.req.path}`;
     context.set("log", log);
     await next();
     context.header("x-turnpike-request-id", log.requestId);
