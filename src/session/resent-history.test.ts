@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { capturedBody } from "../../test/workers/support/client-fixtures";
-import { knownInput, parseWithKnownInput, type KnownInput } from "./resent-history";
+import { closingBracket, knownInput, parseWithKnownInput, type KnownInput } from "./resent-history";
 import { fieldsKey, planFullHistoryTurn } from "./turn-planner";
 
 const codex = capturedBody("codexToolRequest2");
@@ -79,3 +80,55 @@ describe("what the session keeps in memory", () => {
 function reordered(item: unknown): unknown {
   return Object.fromEntries(Object.entries(item as Record<string, unknown>).reverse());
 }
+
+describe("the fields around a resent history", () => {
+  const turn = (input: unknown[], fields: Record<string, unknown> = codex) => JSON.stringify({ ...fields, input });
+
+  it("are parsed once: a later turn with the same text around its input reuses them and their fields key", () => {
+    const first = known(history);
+    const second = parseWithKnownInput(turn([...history, user("a")]), first)!;
+    const afterSecond = known([...(second.input as unknown[])], first);
+    const thirdText = turn([...(second.input as unknown[]), user("b")]);
+    const third = parseWithKnownInput(thirdText, afterSecond)!;
+    expect(third).toEqual(JSON.parse(thirdText));
+    expect(Object.keys(third)).toEqual(Object.keys(JSON.parse(thirdText)));
+    expect(third.tools).toBe(second.tools);
+    expect(fieldsKey(third)).toBe(fieldsKey(second));
+  });
+
+  it("are parsed again when they changed, and the fields key follows them", () => {
+    const first = known(history);
+    const second = parseWithKnownInput(turn([...history, user("a")]), first)!;
+    const afterSecond = known([...(second.input as unknown[])], first);
+    const changedText = turn([...(second.input as unknown[]), user("b")], { ...codex, tools: [], client_metadata: { turn: 3 } });
+    const changed = parseWithKnownInput(changedText, afterSecond)!;
+    expect(changed).toEqual(JSON.parse(changedText));
+    expect(changed.tools).toEqual([]);
+    expect(fieldsKey(changed)).not.toBe(fieldsKey(second));
+  });
+
+  it("a second top-level input is left to the ordinary parse", () => {
+    const text = `{"model":"m","input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}],"input":[]}`;
+    expect(parseWithKnownInput(text, known(history.slice(0, 2)))).toBeUndefined();
+  });
+
+  it("new items with brackets, quotes and backslashes in their strings parse as JSON.parse does (property)", () => {
+    const previous = known(history.slice(0, 3));
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 4 }), fc.jsonValue({ maxDepth: 3 }), (items, extra) => {
+        const text = JSON.stringify({ model: "m", input: [...history.slice(0, 3), ...items], extra });
+        const parsed = parseWithKnownInput(text, previous);
+        expect(parsed).toEqual(JSON.parse(text));
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+    );
+  });
+
+  it("closingBracket finds the end of the array, past strings that look like its end", () => {
+    const text = `,"a]\\"]",["x"],{"b":"}"}],"next":1}`;
+    expect(text[closingBracket(text, 0)]).toBe("]");
+    expect(text.slice(closingBracket(text, 0))).toBe(`],"next":1}`);
+    expect(closingBracket(`,"unclosed]`, 0)).toBe(-1);
+    expect(closingBracket(`,{"a":1}}`, 0)).toBe(-1);
+  });
+});

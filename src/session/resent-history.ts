@@ -12,7 +12,7 @@
  */
 import { assertJsonDepth } from "../shared/json-object";
 import { isRecord } from "../streams/responses-event";
-import { rememberItemTexts } from "./turn-planner";
+import { fieldsKey, rememberFieldsKey, rememberItemTexts } from "./turn-planner";
 
 /** The previous full-history request's input, as items and as the texts they serialise to. */
 export interface KnownInput {
@@ -20,6 +20,23 @@ export interface KnownInput {
   texts: string[];
   /** `texts` joined with commas, as they appear inside the input array. */
   joined: string;
+  /** The fields around the input as the last recognised turn sent them (see parseWithKnownInput). */
+  surrounding?: SurroundingFields;
+}
+
+/**
+ * The request's text before its input array and after it, and what they parsed to. Clients send
+ * the same fields every turn (Codex: tens of KB of tools after the input), so a turn whose text
+ * around the input is the same as the last one's reuses their parse and their fields key. The
+ * parsed values are shared between turns' requests, like the known items: nothing changes a
+ * request's values in place.
+ */
+interface SurroundingFields {
+  leadingText: string;
+  leading: Record<string, unknown>;
+  trailingText: string;
+  trailing: Record<string, unknown>;
+  fieldsKey: string;
 }
 
 const inputKey = '"input":[';
@@ -30,6 +47,8 @@ const inputKey = '"input":[';
  * which is 128 MB for every object of its isolate.
  */
 const maxKnownCharacters = 4 * 1024 * 1024;
+/** Fields around the input longer than this are parsed every turn, not kept. */
+const maxSurroundingCharacters = 128 * 1024;
 
 export function knownInput(items: unknown[], texts: string[], previous: KnownInput | undefined): KnownInput | undefined {
   let characters = 0;
@@ -41,7 +60,7 @@ export function knownInput(items: unknown[], texts: string[], previous: KnownInp
   const extendsPrevious = previous !== undefined && previous.texts.length > 0 && startsWithTexts(texts, previous.texts);
   const added = extendsPrevious ? texts.slice(previous.texts.length) : texts;
   const joined = extendsPrevious ? (added.length > 0 ? `${previous.joined},${added.join(",")}` : previous.joined) : texts.join(",");
-  return { items, texts, joined };
+  return { items, texts, joined, ...(previous?.surrounding ? { surrounding: previous.surrounding } : {}) };
 }
 
 function startsWithTexts(texts: string[], prefix: string[]): boolean {
@@ -53,7 +72,8 @@ function startsWithTexts(texts: string[], prefix: string[]): boolean {
 /**
  * The request object, when its input starts with the known input's exact text; undefined
  * otherwise. The known items are reused as they are (not parsed again), and the planner is told
- * their texts (not serialised again).
+ * their texts (not serialised again); only the new items are parsed, and the fields around the
+ * input too when their text differs from the last turn's.
  */
 export function parseWithKnownInput(text: string, known: KnownInput): Record<string, unknown> | undefined {
   if (known.texts.length === 0) return undefined;
@@ -64,20 +84,72 @@ export function parseWithKnownInput(text: string, known: KnownInput): Record<str
   // Equality of a slice (a memory compare in the engine), measured faster than `startsWith`.
   if (text.slice(start, end) !== known.joined) return undefined;
   if (text[end] !== "," && text[end] !== "]") return undefined;
+  const close = closingBracket(text, end);
+  if (close < 0) return undefined;
+  const leadingText = text.slice(0, at);
+  const trailingText = text.slice(close + 1);
+  const cached = known.surrounding;
+  let added: unknown;
   let leading: unknown;
   let trailing: unknown;
   try {
-    // Both parse only if `"input":[` is the top-level key: nested, the brackets would not close.
-    leading = JSON.parse(`${text.slice(0, at)}"input":null}`);
-    trailing = JSON.parse(`{"input":[null${text.slice(end)}`);
+    added = JSON.parse(`{"input":[null${text.slice(end, close)}]}`);
     // The known items were checked when they were first parsed; what is new is checked here.
-    assertJsonDepth(leading);
-    assertJsonDepth(trailing);
+    assertJsonDepth(added);
+    // Both parse only if `"input":[` is the top-level key: nested, the brackets would not close.
+    leading = cached?.leadingText === leadingText ? cached.leading : parsedFields(`${leadingText}"input":null}`);
+    trailing = cached?.trailingText === trailingText ? cached.trailing : parsedFields(`{"input":null${trailingText}`);
   } catch {
     return undefined;
   }
-  if (!isRecord(leading) || !isRecord(trailing) || !Array.isArray(trailing.input)) return undefined;
-  const input = [...known.items, ...trailing.input.slice(1)];
+  if (!isRecord(added) || !Array.isArray(added.input) || !isRecord(leading) || !isRecord(trailing)) return undefined;
+  // A second top-level `input` after the first: JSON.parse keeps the last; the ordinary way decides.
+  if (trailing.input !== null) return undefined;
+  const input = [...known.items, ...added.input.slice(1)];
   rememberItemTexts(input, known.texts);
-  return { ...leading, ...trailing, input };
+  const request = { ...leading, ...trailing, input };
+  const sameFields = cached !== undefined && leading === cached.leading && trailing === cached.trailing;
+  // The same text around the input is the same fields: the same key, not serialised again.
+  if (sameFields) rememberFieldsKey(request, cached.fieldsKey);
+  else if (leadingText.length + trailingText.length <= maxSurroundingCharacters) {
+    known.surrounding = { leadingText, leading, trailingText, trailing, fieldsKey: fieldsKey(request) };
+  } else delete known.surrounding;
+  return request;
 }
+
+function parsedFields(json: string): unknown {
+  const value: unknown = JSON.parse(json);
+  assertJsonDepth(value);
+  return value;
+}
+
+/**
+ * Where the array that `from` is inside of closes (the index of its `]`), scanning only the text
+ * from `from` on (a turn's new items) and skipping strings; -1 when it does not close.
+ */
+export function closingBracket(text: string, from: number): number {
+  let depth = 0;
+  for (let index = from; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code === quote) {
+      // To the string's closing quote: one not escaped by an odd run of backslashes.
+      for (index += 1; index < text.length; index += 1) {
+        const inner = text.charCodeAt(index);
+        if (inner === backslash) index += 1;
+        else if (inner === quote) break;
+      }
+    } else if (code === openBracket || code === openBrace) depth += 1;
+    else if (code === closeBracket || code === closeBrace) {
+      if (depth === 0) return code === closeBracket ? index : -1;
+      depth -= 1;
+    }
+  }
+  return -1;
+}
+
+const quote = 0x22;
+const backslash = 0x5c;
+const openBracket = 0x5b;
+const closeBracket = 0x5d;
+const openBrace = 0x7b;
+const closeBrace = 0x7d;

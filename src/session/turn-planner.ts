@@ -85,6 +85,11 @@ export function fieldsKey(request: Record<string, unknown>): string {
   return key;
 }
 
+/** A request whose fields are known to be another's (the same text around its input: resent-history.ts). */
+export function rememberFieldsKey(request: Record<string, unknown>, key: string): void {
+  fieldsKeys.set(request, key);
+}
+
 /** Texts already known for the first items of an input array (see resent-history.ts). */
 const knownItemTexts = new WeakMap<unknown[], string[]>();
 
