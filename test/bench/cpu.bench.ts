@@ -62,6 +62,23 @@ async function withWorker<T>(config: string, variables: Record<string, string>, 
   }
 }
 
+/** One turn of a growing Codex-like session per call: the whole history again, a new message. */
+function codexSessionTurns(url: string, codex: Record<string, unknown>, sessionId: string, onTurn: (result: Awaited<ReturnType<typeof postTurn>>) => void = () => {}) {
+  let history: unknown[] = [...(codex.input as unknown[])];
+  let session = 0;
+  return async (index: number) => {
+    history.push(userMessage(`step ${index}`));
+    const result = await postTurn(url, { ...codex, input: history, stream: true }, { "session-id": `${sessionId}-${session}` });
+    onTurn(result);
+    history = [...history, ...result.outputItems.map(reorderKeys)];
+    // Bounded, so the body stays Codex-sized: a new session every 40 turns.
+    if (history.length > 200) {
+      history = [...(codex.input as unknown[])];
+      session += 1;
+    }
+  };
+}
+
 /** CPU ms per call of `one`, after a warm-up. */
 async function perRequest(pid: number, one: (index: number) => Promise<void>, count = requests): Promise<number> {
   for (let index = 0; index < 20; index += 1) await one(index);
@@ -76,16 +93,18 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
   const lines = [`\nCPU time per request (the workerd process's user + system time, ${requests} requests each; ms):`];
   const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" };
 
-  const [floor, floorObject] = await withWorker("./floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => [
+  const [floor, floorObject, floorSocket] = await withWorker("./floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => [
     await perRequest(pid, async () => {
       await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
     }),
     await perRequest(pid, async () => {
       await postTurn(`${gateway.url}/via-object/v1/responses`, { ...stateless, stream: true }, {});
     }),
+    await perRequest(pid, codexSessionTurns(`${gateway.url}/via-socket/v1/responses`, codex, `cpu-floor-${Date.now()}`), Math.min(requests, 120)),
   ]);
   lines.push(`  floor: pass-through Worker          ${floor!.toFixed(2)}`);
   lines.push(`  floor: Worker + Durable Object      ${floorObject!.toFixed(2)}`);
+  lines.push(`  floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns) ${floorSocket!.toFixed(2)}`);
 
   if (process.env.BENCH_CPU_NO_DATABASE) {
     const bare = await withWorker("../../wrangler.toml", variables, (gateway, pid) =>
@@ -102,17 +121,11 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     lines.push(`  stateless Responses (46 KB body)    ${statelessMs.toFixed(2)}`);
 
     // A Codex-like session: every turn resends its history (a delta upstream, history recognised).
-    let history: unknown[] = [...(codex.input as unknown[])];
     const sessionId = `cpu-${Date.now()}`;
     let deltas = 0;
-    const sessionMs = await perRequest(pid, async (index) => {
-      history.push(userMessage(`step ${index}`));
-      const result = await postTurn(`${gateway.url}/v1/responses`, { ...codex, input: history, stream: true }, { "session-id": sessionId });
+    const sessionMs = await perRequest(pid, codexSessionTurns(`${gateway.url}/v1/responses`, codex, sessionId, (result) => {
       if (result.headers.get("x-turnpike-turn") === "delta") deltas += 1;
-      history = [...history, ...result.outputItems.map(reorderKeys)];
-      // Bounded, so the body stays Codex-sized: a new session every 40 turns.
-      if (history.length > 200) history = [...(codex.input as unknown[])];
-    }, Math.min(requests, 120));
+    }), Math.min(requests, 120));
     lines.push(`  session turn (Codex-like, delta)    ${sessionMs.toFixed(2)}   (${deltas} of its turns were deltas)`);
 
     // Claude Code's way: the whole conversation each turn, the assistant's blocks (thinking and text) sent back as received.

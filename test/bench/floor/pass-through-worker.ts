@@ -2,7 +2,10 @@
 // streams the answer back, and the same through a Durable Object (`/via-object/...`). What the
 // gateway adds beyond these is the gateway's own cost. `/sink-object/...` reads the body in a
 // Durable Object and answers a fixed one-message response without any upstream: what carrying
-// a client's (growing) body to a session object costs by itself.
+// a client's (growing) body to a session object costs by itself. `/via-socket/...` is the least a
+// session of this design does: a Durable Object that keeps one upstream WebSocket, parses the
+// client's body, sends the upstream only its last input item chained to the previous response,
+// and relays every upstream event to the client as SSE (JSON-parsed, to find the terminal).
 import { DurableObject } from "cloudflare:workers";
 
 interface Environment {
@@ -32,14 +35,50 @@ function sinkAnswer(): Response {
   return new Response(text, { headers: { "content-type": "text/event-stream" } });
 }
 
+const terminalTypes = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+const encoder = new TextEncoder();
+
 export class FloorObject extends DurableObject<Environment> {
+  #socket: WebSocket | undefined;
+  #previousResponseId: string | undefined;
+  #relay: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
   override async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     if (path.startsWith("/sink/")) {
       await request.text();
       return sinkAnswer();
     }
+    if (path.startsWith("/socket/")) return this.#relayTurn(request);
     return forward(request, this.env.UPSTREAM_URL, path);
+  }
+
+  async #relayTurn(request: Request): Promise<Response> {
+    const { stream: _stream, input, ...fields } = (await request.json()) as { stream?: boolean; input: unknown[] };
+    const socket = this.#socket ?? (await this.#openSocket(request.headers.get("authorization") ?? ""));
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.#relay = writable.getWriter();
+    const chained = this.#previousResponseId === undefined ? { input } : { input: input.slice(-1), previous_response_id: this.#previousResponseId };
+    socket.send(JSON.stringify({ type: "response.create", ...fields, ...chained }));
+    return new Response(readable, { headers: { "content-type": "text/event-stream" } });
+  }
+
+  async #openSocket(authorization: string): Promise<WebSocket> {
+    const response = await fetch(`${this.env.UPSTREAM_URL}/responses`, { headers: { upgrade: "websocket", authorization } });
+    const socket = response.webSocket;
+    if (!socket) throw new Error(`the upstream refused the socket: ${response.status}`);
+    socket.accept();
+    socket.addEventListener("message", (message) => {
+      const data = message.data as string;
+      const event = JSON.parse(data) as { type: string; response?: { id?: string } };
+      void this.#relay?.write(encoder.encode(`event: ${event.type}\ndata: ${data}\n\n`));
+      if (!terminalTypes.has(event.type)) return;
+      if (event.type === "response.completed") this.#previousResponseId = event.response?.id;
+      void this.#relay?.close();
+      this.#relay = undefined;
+    });
+    this.#socket = socket;
+    return socket;
   }
 }
 
@@ -49,6 +88,10 @@ export default {
     if (path.startsWith("/via-object/")) {
       const stub = env.FLOOR_OBJECT.get(env.FLOOR_OBJECT.idFromName("floor"));
       return stub.fetch(new Request(request.url.replace("/via-object", ""), request));
+    }
+    if (path.startsWith("/via-socket/")) {
+      const stub = env.FLOOR_OBJECT.get(env.FLOOR_OBJECT.idFromName(request.headers.get("session-id") ?? "socket"));
+      return stub.fetch(new Request(request.url.replace("/via-socket", "/socket"), request));
     }
     if (path.startsWith("/sink-object/")) {
       const stub = env.FLOOR_OBJECT.get(env.FLOOR_OBJECT.idFromName("floor"));
