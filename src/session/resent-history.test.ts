@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { capturedBody } from "../../test/workers/support/client-fixtures";
+import { fuzzParameters } from "../../test/workers/support/fuzz";
 import { closingBracket, knownInput, parseWithKnownInput, type KnownInput } from "./resent-history";
 import { fieldsKey, planFullHistoryTurn } from "./turn-planner";
 
@@ -120,7 +121,7 @@ describe("the fields around a resent history", () => {
         const parsed = parseWithKnownInput(text, previous);
         expect(parsed).toEqual(JSON.parse(text));
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+      fuzzParameters(300),
     );
   });
 
