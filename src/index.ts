@@ -12,6 +12,7 @@ export { SessionDurableObject } from "./session/session-durable-object";
 export { AccountStateDurableObject } from "./accounts/account-state-durable-object";
 export { ChatGptAccountDurableObject } from "./upstream/chatgpt/chatgpt-account-durable-object";
 export { KeyGateDurableObject } from "./team/key-gate-durable-object";
+export { AdminGuardDurableObject } from "./inbound/admin/admin-guard-durable-object";
 
 export default {
   fetch: app.fetch,

@@ -8,7 +8,9 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
-import { presentsAdminKey, signedInSession } from "./admin-session";
+import { keysMatch, presentedKey } from "../../middleware/gateway-auth";
+import { assertMayTryAdminKey, noteWrongAdminKey } from "./admin-guard-durable-object";
+import { signedInSession } from "./admin-session";
 import { accountsView, clearCooldown } from "./accounts-view";
 import { pageFormPrefix, pageRoutes } from "./page/page-routes";
 import { teamRoutes } from "./team-routes";
@@ -39,7 +41,14 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
     const adminKey = context.get("configuration").adminKey;
     if (!adminKey) throw new GatewayError("not_found", `No route for ${context.req.method} ${new URL(context.req.url).pathname}.`);
     if (openAdminPaths.has(context.req.path)) return next();
-    if (await presentsAdminKey(context, adminKey)) return next();
+    // A key presented is a try of the admin key: refused outright for an address that failed
+    // too often lately, and counted when wrong (admin-guard-durable-object.ts).
+    const presented = presentedKey(context.req.raw.headers);
+    if (presented !== undefined) {
+      await assertMayTryAdminKey(context);
+      if (await keysMatch(presented, adminKey)) return next();
+      await noteWrongAdminKey(context);
+    }
     if (await signedInSession(context, adminKey)) {
       // A signed-in browser may read the JSON API, but changes things only through the page's
       // forms, which carry a CSRF token: SameSite=Strict alone still lets in a form posted from

@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import type { GatewayEnv } from "../../gateway-env";
-import { keysMatch, presentedKey } from "../../middleware/gateway-auth";
+import { keysMatch } from "../../middleware/gateway-auth";
 
 export const sessionCookie = "turnpike_admin";
 const sessionMs = 12 * 60 * 60_000;
@@ -19,12 +19,6 @@ async function hmac(adminKey: string, purpose: string, text: string): Promise<st
   const key = await crypto.subtle.importKey("raw", encoder.encode(`turnpike-admin-session\n${adminKey}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const signature = await crypto.subtle.sign("HMAC", key, encoder.encode(`${purpose}\n${text}`));
   return [...new Uint8Array(signature)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** The request presents the admin key itself (the API). */
-export async function presentsAdminKey(context: Context<GatewayEnv>, adminKey: string): Promise<boolean> {
-  const presented = presentedKey(context.req.raw.headers);
-  return presented !== undefined && (await keysMatch(presented, adminKey));
 }
 
 /** The browser's signed-in session, if it has a valid one: the cookie's value (for CSRF tokens). */

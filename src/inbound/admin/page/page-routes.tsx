@@ -13,6 +13,7 @@ import type { GatewayEnv } from "../../../gateway-env";
 import { keysMatch } from "../../../middleware/gateway-auth";
 import { teamServices } from "../../../team/caller";
 import { createKey, createKeySchema, revokeKey, updateKey, updateKeySchema, type KeyServices } from "../../../team/gateway-keys";
+import { assertMayTryAdminKey, noteWrongAdminKey } from "../admin-guard-durable-object";
 import { csrfToken, csrfValid, signedInSession, signIn, signOut } from "../admin-session";
 import { clearCooldown } from "../accounts-view";
 import { dashboardQuery, loadDashboard } from "./dashboard-data";
@@ -43,7 +44,15 @@ pageRoutes.get("/admin", async (context) => {
 pageRoutes.post("/admin/login", async (context) => {
   const adminKey = adminKeyOf(context);
   const presented = (await context.req.parseBody()).key;
+  try {
+    await assertMayTryAdminKey(context);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    error.headers.forEach((value, name) => context.header(name, value));
+    return context.html(<SignInPage error={error.message} />, 429);
+  }
   if (typeof presented !== "string" || !presented || !(await keysMatch(presented, adminKey))) {
+    await noteWrongAdminKey(context);
     return context.html(<SignInPage error="That is not the admin key." />, 401);
   }
   await signIn(context, adminKey);
