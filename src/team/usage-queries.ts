@@ -35,22 +35,36 @@ export async function usageTotals(db: D1Database, range: Range): Promise<UsageTo
   return numbers(row ?? {});
 }
 
-export async function usageByGroup(db: D1Database, range: Range, group: UsageGroup): Promise<(UsageTotals & { group: string })[]> {
+/** At most this many groups (the busiest) and series points (the earliest) are answered; `truncated` says when there were more. */
+export const maxGroups = 200;
+export const maxSeriesPoints = 5_000;
+
+/** Rows up to a cap, and whether the query had more (it is asked for one more than the cap). */
+export interface Capped<Row> {
+  rows: Row[];
+  truncated: boolean;
+}
+
+function capped<Row>(rows: Row[], cap: number): Capped<Row> {
+  return { rows: rows.slice(0, cap), truncated: rows.length > cap };
+}
+
+export async function usageByGroup(db: D1Database, range: Range, group: UsageGroup): Promise<Capped<UsageTotals & { group: string }>> {
   const { results } = await db
-    .prepare(`SELECT ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY grouped ORDER BY requests DESC LIMIT 200`)
+    .prepare(`SELECT ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY grouped ORDER BY requests DESC LIMIT ${maxGroups + 1}`)
     .bind(range.from, range.to)
     .all<Record<string, unknown>>();
-  return results.map((row) => ({ group: String(row.grouped ?? ""), ...numbers(row) }));
+  return capped(results.map((row) => ({ group: String(row.grouped ?? ""), ...numbers(row) })), maxGroups);
 }
 
 /** Per day (or hour) and per key or model: what a chart of usage over time shows. */
-export async function usageSeries(db: D1Database, range: Range, group: "key" | "model", bucket: "day" | "hour"): Promise<(UsageTotals & { bucket: string; group: string })[]> {
+export async function usageSeries(db: D1Database, range: Range, group: "key" | "model", bucket: "day" | "hour"): Promise<Capped<UsageTotals & { bucket: string; group: string }>> {
   const format = bucket === "day" ? "%Y-%m-%d" : "%Y-%m-%dT%H:00";
   const { results } = await db
-    .prepare(`SELECT strftime('${format}', at / 1000, 'unixepoch') AS bucket, ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY bucket, grouped ORDER BY bucket LIMIT 5000`)
+    .prepare(`SELECT strftime('${format}', at / 1000, 'unixepoch') AS bucket, ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY bucket, grouped ORDER BY bucket LIMIT ${maxSeriesPoints + 1}`)
     .bind(range.from, range.to)
     .all<Record<string, unknown>>();
-  return results.map((row) => ({ bucket: String(row.bucket), group: String(row.grouped ?? ""), ...numbers(row) }));
+  return capped(results.map((row) => ({ bucket: String(row.bucket), group: String(row.grouped ?? ""), ...numbers(row) })), maxSeriesPoints);
 }
 
 /** A usage row as the recent requests list it: with its id and its key's name (null for static keys and open use). */

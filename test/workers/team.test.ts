@@ -221,6 +221,22 @@ describe("usage rows", () => {
     await handler.scheduled(createScheduledController(), env as unknown as Record<string, unknown>, createExecutionContext());
     expect(await db.prepare("SELECT COUNT(*) AS n FROM usage WHERE key_id = 'key_old'").first<Json>()).toEqual({ n: 0 });
   });
+
+  it("usage answers at most 200 groups and says when there were more", async () => {
+    // A range of its own, far in the past, holding only these rows.
+    const at = Date.UTC(2020, 0, 1);
+    const statements = Array.from({ length: 201 }, (_, index) =>
+      db.prepare("INSERT INTO usage (at, key_id, protocol, route) VALUES (?, ?, 'responses', 'POST /v1/responses')").bind(at, `key_many_${index}`),
+    );
+    await db.batch(statements);
+    const all = await adminCall("GET", `/admin/usage?group=key&from=${at}&to=${at + 1}`);
+    expect(all.json.groups).toHaveLength(200);
+    expect(all.json.groups_truncated).toBe(true);
+    expect(all.json.series.truncated).toBe(false);
+    expect(all.json.totals.requests).toBe(201);
+    const few = await adminCall("GET", `/admin/usage?group=protocol&from=${at}&to=${at + 1}`);
+    expect([few.json.groups.length, few.json.groups_truncated]).toEqual([1, false]);
+  });
 });
 
 describe("the price table", () => {

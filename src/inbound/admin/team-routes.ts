@@ -45,7 +45,16 @@ teamRoutes.get("/admin/usage", async (context) => {
   const seriesBy = context.req.query("series") === "model" ? "model" : "key";
   const bucket = context.req.query("bucket") === "hour" ? "hour" : "day";
   const [totals, grouped, series, sessions] = await Promise.all([usageTotals(db, range), usageByGroup(db, range, group), usageSeries(db, range, seriesBy, bucket), sessionCounts(db, range)]);
-  return context.json({ from: range.from, to: range.to, totals, sessions, group, groups: grouped, series: { by: seriesBy, bucket, points: series } });
+  return context.json({
+    from: range.from,
+    to: range.to,
+    totals,
+    sessions,
+    group,
+    groups: grouped.rows,
+    groups_truncated: grouped.truncated,
+    series: { by: seriesBy, bucket, points: series.rows, truncated: series.truncated },
+  });
 });
 
 teamRoutes.get("/admin/requests", async (context) => {

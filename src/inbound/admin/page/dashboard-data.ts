@@ -28,6 +28,8 @@ export interface TeamData {
   byModel: GroupedUsage[];
   seriesByKey: SeriesPoint[];
   seriesByModel: SeriesPoint[];
+  /** A query answered only its cap of groups or points (usage-queries.ts). */
+  truncated: boolean;
   requests: RecentRequest[];
   keys: KeyRow[];
   /** Key id → its gate's counters now (keys not revoked). */
@@ -76,7 +78,19 @@ export async function loadDashboard(context: Context<GatewayEnv>, query: Dashboa
           recentRequests(services.db, recentRequestsShown),
           listKeys(services.db),
           activeKeyStatuses(services),
-        ]).then(([totals, sessions, byKey, byModel, seriesByKey, seriesByModel, requests, keys, keyUse]) => ({ totals, sessions, byKey, byModel, seriesByKey, seriesByModel, requests, keys, keyUse }))
+        ]).then(([totals, sessions, byKey, byModel, seriesByKey, seriesByModel, requests, keys, keyUse]) => ({
+          totals,
+          sessions,
+          byKey: byKey.rows,
+          byModel: byModel.rows,
+          seriesByKey: seriesByKey.rows,
+          seriesByModel: seriesByModel.rows,
+          // The page's tables and charts show at most the queries' caps (usage-queries.ts); it says so when they cut.
+          truncated: byKey.truncated || byModel.truncated || seriesByKey.truncated || seriesByModel.truncated,
+          requests,
+          keys,
+          keyUse,
+        }))
       : undefined,
   ]);
   return { query, now, range, days, team, accounts };

@@ -48,6 +48,11 @@ export function UsageSection(props: { dashboard: Dashboard; team: TeamData }) {
         <UsageChart title={`${metric.label} per day, by key`} unit={metric.unit} days={days} points={points(props.team.seriesByKey)} labelOf={labelOfKey} formatValue={formatValue} formatAxis={formatAxis} />
         <UsageChart title={`${metric.label} per day, by model`} unit={metric.unit} days={days} points={points(props.team.seriesByModel)} labelOf={(model) => model || "(none)"} formatValue={formatValue} formatAxis={formatAxis} />
       </div>
+      {props.team.truncated ? (
+        <p class="muted" id="usage-truncated">
+          More keys or models than these tables and charts hold: they show the busiest 200 and the first 5,000 points; the totals above count everything.
+        </p>
+      ) : null}
       <div class="charts">
         <GroupTable title="By key" heading="Key" rows={props.team.byKey} labelOf={labelOfKey} id="usage-by-key" />
         <GroupTable title="By model (upstream)" heading="Model" rows={props.team.byModel} labelOf={(model) => model || "(none)"} id="usage-by-model" />
