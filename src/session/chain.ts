@@ -22,7 +22,7 @@ import { ChainConnection } from "./chain-connection";
 import { firstItemKey } from "./chain-router";
 import type { ChainHeader, ChainStore } from "./chain-store";
 import type { ReasoningOwners } from "./reasoning-owners";
-import { knownInput, type KnownInput } from "./resent-history";
+import { knownInput, surroundingCharacters, type KnownInput } from "./resent-history";
 import { asFullSend, fieldsKey, inputItems, planChainedTurn, planFullHistoryTurn, type ChainSnapshot, type FullSendReason, type TurnPlan } from "./turn-planner";
 
 /** A connection generation no socket ever has: the retained state cannot be chained from. */
@@ -126,7 +126,8 @@ export class Chain {
 
   /** Characters this chain holds in memory (retained texts, and the recognised input's parse). */
   get memoryCharacters(): number {
-    const known = this.known ? this.known.joined.length * 2 : 0;
+    // The texts, and their parse at about as much again (items; the fields around the input).
+    const known = this.known ? (this.known.joined.length + surroundingCharacters(this.known)) * 2 : 0;
     return (this.#inputTexts ? this.#header.retainedCharacters : 0) + known;
   }
 

@@ -108,8 +108,19 @@ describe("the fields around a resent history", () => {
     expect(fieldsKey(changed)).not.toBe(fieldsKey(second));
   });
 
-  it("a second top-level input is left to the ordinary parse", () => {
-    const text = `{"model":"m","input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}],"input":[]}`;
+  it.each([
+    ["a second top-level input", `,"input":[]}`],
+    ["a second top-level input that is null", `,"input":null}`],
+    ["a second top-level input with an escaped key", `,"\\u0069nput":null}`],
+  ])("%s after the array is left to the ordinary parse", (_, tail) => {
+    const text = `{"model":"m","input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}]${tail}`;
+    expect(JSON.parse(text).input).not.toEqual(history.slice(0, 2));
+    expect(parseWithKnownInput(text, known(history.slice(0, 2)))).toBeUndefined();
+  });
+
+  it("an input key that is the end of another key is not taken for the input", () => {
+    const text = `{"model":"m","input":"s","a\\"input":[${history.slice(0, 2).map((item) => JSON.stringify(item)).join(",")}]}`;
+    expect(JSON.parse(text).input).toBe("s");
     expect(parseWithKnownInput(text, known(history.slice(0, 2)))).toBeUndefined();
   });
 

@@ -78,7 +78,9 @@ function startsWithTexts(texts: string[], prefix: string[]): boolean {
 export function parseWithKnownInput(text: string, known: KnownInput): Record<string, unknown> | undefined {
   if (known.texts.length === 0) return undefined;
   const at = text.indexOf(inputKey);
-  if (at < 1) return undefined;
+  // The key's quote must open a key: after `{` or `,`, not after a backslash (`"a\"input":[` is
+  // the end of another key). Whether it is a top-level key the parse of the leading text tells.
+  if (at < 1 || (text[at - 1] !== "{" && text[at - 1] !== ",")) return undefined;
   const start = at + inputKey.length;
   const end = start + known.joined.length;
   // Equality of a slice (a memory compare in the engine), measured faster than `startsWith`.
@@ -103,8 +105,11 @@ export function parseWithKnownInput(text: string, known: KnownInput): Record<str
     return undefined;
   }
   if (!isRecord(added) || !Array.isArray(added.input) || !isRecord(leading) || !isRecord(trailing)) return undefined;
-  // A second top-level `input` after the first: JSON.parse keeps the last; the ordinary way decides.
+  // A second top-level `input` after the array (JSON.parse keeps the last): the ordinary way
+  // decides. It shows as a value other than the `null` put in front of it — or, when it is null
+  // itself, as a parse with another placeholder that still says null. (A kept parse was checked.)
   if (trailing.input !== null) return undefined;
+  if (trailing !== cached?.trailing && hasLaterInput(trailingText)) return undefined;
   const input = [...known.items, ...added.input.slice(1)];
   rememberItemTexts(input, known.texts);
   const request = { ...leading, ...trailing, input };
@@ -115,6 +120,20 @@ export function parseWithKnownInput(text: string, known: KnownInput): Record<str
     known.surrounding = { leadingText, leading, trailingText, trailing, fieldsKey: fieldsKey(request) };
   } else delete known.surrounding;
   return request;
+}
+
+function hasLaterInput(trailingText: string): boolean {
+  try {
+    return (JSON.parse(`{"input":0${trailingText}`) as { input?: unknown }).input !== 0;
+  } catch {
+    return true;
+  }
+}
+
+/** Characters a chain's known input holds beside its items (the fields around it), for the memory budget. */
+export function surroundingCharacters(known: KnownInput): number {
+  const surrounding = known.surrounding;
+  return surrounding ? surrounding.leadingText.length + surrounding.trailingText.length + surrounding.fieldsKey.length : 0;
 }
 
 function parsedFields(json: string): unknown {
