@@ -59,8 +59,8 @@ export class RequestLog {
     const line: LogLine = {
       level: "info",
       request_id: this.requestId,
-      route: this.route,
-      model: this.model,
+      route: clipped(this.route),
+      model: clipped(this.model),
       status: this.status,
       upstream_status: this.upstreamStatus,
       ttfb_ms: outcome.firstEventAt === undefined ? undefined : outcome.firstEventAt - this.startedAt,
@@ -73,6 +73,7 @@ export class RequestLog {
       reasoning_tokens: count(isRecord(usage?.output_tokens_details) ? usage.output_tokens_details.reasoning_tokens : undefined),
       ...this.extra,
     };
+    if (typeof line.upstream_model === "string") line.upstream_model = clipped(line.upstream_model);
     console.log(JSON.stringify(line));
     for (const listener of this.#listeners) {
       try {
@@ -103,6 +104,17 @@ export interface LogLine {
   output_tokens: number | undefined;
   reasoning_tokens: number | undefined;
   [extra: string]: string | number | boolean | undefined;
+}
+
+/**
+ * What a client names (its model, its path) is logged and kept in usage rows up to this many
+ * characters: a request cannot make a log line or a usage batch (one D1 parameter, 2 MB at most)
+ * as large as it likes.
+ */
+const maxNamedCharacters = 256;
+
+function clipped<Text extends string | undefined>(text: Text): Text {
+  return (text !== undefined && text.length > maxNamedCharacters ? `${text.slice(0, maxNamedCharacters)}…` : text) as Text;
 }
 
 function count(value: unknown): number | undefined {

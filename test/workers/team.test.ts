@@ -202,6 +202,20 @@ describe("usage rows", () => {
     expect(recent.json.requests[0]).toMatchObject({ key_id: id, key_name: expect.stringContaining("key") });
   });
 
+  it("a model name of any length is kept clipped, in the log line and the usage row", async () => {
+    const { key, id } = await newKey();
+    const log = vi.spyOn(console, "log");
+    const model = `gpt-${"x".repeat(100_000)}`;
+    await (await call(key, "/v1/responses", { ...responses, model })).text();
+    const [row] = await usageOf(id, 1);
+    expect(String(row!.client_model).length).toBeLessThanOrEqual(257);
+    expect(String(row!.client_model)).toMatch(/^gpt-x+…$/);
+    const lines = log.mock.calls.map(([line]) => String(line)).filter((line) => line.includes(`"route":"POST /v1/responses"`) && line.includes("gpt-xxx"));
+    log.mockRestore();
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.length).toBeLessThan(2_000);
+  });
+
   it("a refused request has its row too (the operator sees the 429s)", async () => {
     const { key, id } = await newKey({ limits: { requests_per_minute: 1 } });
     await (await call(key, "/v1/responses", responses)).text();
