@@ -11,9 +11,10 @@ import { openAiErrorResponse } from "./errors/render-openai-error";
 import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-routes";
 import { chatCompletionsPaths, chatCompletionsRoutes } from "./inbound/chat-completions/chat-completions-routes";
 import { adminRoutes } from "./inbound/admin/admin-routes";
+import { tryAdminKey } from "./inbound/admin/admin-guard-durable-object";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
-import { gatewayAuth, keysMatch, presentedKey } from "./middleware/gateway-auth";
+import { gatewayAuth, presentedKey } from "./middleware/gateway-auth";
 import { requestLog } from "./middleware/request-log";
 import { stripInternalHeaders } from "./middleware/strip-internal-headers";
 import { accountServices } from "./accounts/account-services";
@@ -75,7 +76,8 @@ async function isVerboseHealthCheck(context: Context<GatewayEnv>): Promise<boole
   const adminKey = (context.env as Record<string, unknown> | undefined)?.ADMIN_KEY;
   if (context.req.path !== "/health" || context.req.query("verbose") === undefined) return false;
   if (typeof adminKey !== "string" || !adminKey.trim()) return false;
-  return keysMatch(presentedKey(context.req.raw.headers) ?? "", adminKey.trim());
+  const presented = presentedKey(context.req.raw.headers);
+  return presented !== undefined && tryAdminKey(context, presented, adminKey.trim());
 }
 
 /** An error's name and message for the log; upstream secrets never reach error objects. */

@@ -35,7 +35,7 @@ export async function usageTotals(db: D1Database, range: Range): Promise<UsageTo
   return numbers(row ?? {});
 }
 
-/** At most this many groups (the busiest) and series points (the earliest) are answered; `truncated` says when there were more. */
+/** At most this many groups (the busiest) and series points (the latest buckets) are answered; `truncated` says when there were more. */
 export const maxGroups = 200;
 export const maxSeriesPoints = 5_000;
 
@@ -61,10 +61,14 @@ export async function usageByGroup(db: D1Database, range: Range, group: UsageGro
 export async function usageSeries(db: D1Database, range: Range, group: "key" | "model", bucket: "day" | "hour"): Promise<Capped<UsageTotals & { bucket: string; group: string }>> {
   const format = bucket === "day" ? "%Y-%m-%d" : "%Y-%m-%dT%H:00";
   const { results } = await db
-    .prepare(`SELECT strftime('${format}', at / 1000, 'unixepoch') AS bucket, ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY bucket, grouped ORDER BY bucket LIMIT ${maxSeriesPoints + 1}`)
+    .prepare(`SELECT strftime('${format}', at / 1000, 'unixepoch') AS bucket, ${groupColumns[group]} AS grouped, ${totals} FROM usage WHERE at >= ? AND at < ? GROUP BY bucket, grouped ORDER BY bucket DESC LIMIT ${maxSeriesPoints + 1}`)
     .bind(range.from, range.to)
     .all<Record<string, unknown>>();
-  return capped(results.map((row) => ({ bucket: String(row.bucket), group: String(row.grouped ?? ""), ...numbers(row) })), maxSeriesPoints);
+  const points = results.map((row) => ({ bucket: String(row.bucket), group: String(row.grouped ?? ""), ...numbers(row) }));
+  const { rows, truncated } = capped(points, maxSeriesPoints);
+  // Cut, the latest buckets are the ones kept, and the earliest kept one only if it is whole.
+  const partial = truncated ? points[maxSeriesPoints]!.bucket : undefined;
+  return { rows: rows.filter((point) => point.bucket !== partial).reverse(), truncated };
 }
 
 /** A usage row as the recent requests list it: with its id and its key's name (null for static keys and open use). */

@@ -251,6 +251,19 @@ describe("usage rows", () => {
     const few = await adminCall("GET", `/admin/usage?group=protocol&from=${at}&to=${at + 1}`);
     expect([few.json.groups.length, few.json.groups_truncated]).toEqual([1, false]);
   });
+
+  it("a series cut at its 5,000 points keeps the latest whole days", async () => {
+    const [first, second] = [Date.UTC(2019, 0, 1), Date.UTC(2019, 0, 2)];
+    const insert = "INSERT INTO usage (at, key_id, protocol, route) VALUES (?, ?, 'responses', 'POST /v1/responses')";
+    const statements = [first, second].flatMap((at) => Array.from({ length: 2_600 }, (_, index) => db.prepare(insert).bind(at, `key_series_${index}`)));
+    await db.batch(statements);
+    const usage = await adminCall("GET", `/admin/usage?from=${first}&to=${second + 86_400_000}`);
+    expect(usage.json.series.truncated).toBe(true);
+    const buckets = new Set(usage.json.series.points.map((point: Json) => point.bucket));
+    // The first day would be cut partway: it is left out whole, the latest day is all there.
+    expect([...buckets]).toEqual(["2019-01-02"]);
+    expect(usage.json.series.points).toHaveLength(2_600);
+  });
 });
 
 describe("the price table", () => {

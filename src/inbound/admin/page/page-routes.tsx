@@ -10,10 +10,9 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { GatewayError } from "../../../errors/gateway-error";
 import type { GatewayEnv } from "../../../gateway-env";
-import { keysMatch } from "../../../middleware/gateway-auth";
 import { teamServices } from "../../../team/caller";
 import { createKey, createKeySchema, revokeKey, updateKey, updateKeySchema, type KeyServices } from "../../../team/gateway-keys";
-import { assertMayTryAdminKey, noteWrongAdminKey } from "../admin-guard-durable-object";
+import { tryAdminKey } from "../admin-guard-durable-object";
 import { csrfToken, csrfValid, signedInSession, signIn, signOut } from "../admin-session";
 import { clearCooldown } from "../accounts-view";
 import { dashboardQuery, loadDashboard } from "./dashboard-data";
@@ -43,18 +42,19 @@ pageRoutes.get("/admin", async (context) => {
 
 pageRoutes.post("/admin/login", async (context) => {
   const adminKey = adminKeyOf(context);
+  // Posted from another site (any page the operator visits could post it): refused and not
+  // counted, so that no other site can lock the operator's address out.
+  if (!sameOrigin(context)) return context.html(<RefusedPage message="Sign in from the admin page itself: this form was sent from another site." />, 403);
   const presented = (await context.req.parseBody()).key;
+  let right = false;
   try {
-    await assertMayTryAdminKey(context);
+    right = typeof presented === "string" && presented !== "" && (await tryAdminKey(context, presented, adminKey));
   } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
+    if (!(error instanceof GatewayError) || error.kind !== "rate_limited") throw error;
     error.headers.forEach((value, name) => context.header(name, value));
     return context.html(<SignInPage error={error.message} />, 429);
   }
-  if (typeof presented !== "string" || !presented || !(await keysMatch(presented, adminKey))) {
-    await noteWrongAdminKey(context);
-    return context.html(<SignInPage error="That is not the admin key." />, 401);
-  }
+  if (!right) return context.html(<SignInPage error="That is not the admin key." />, 401);
   await signIn(context, adminKey);
   return context.redirect("/admin", 303);
 });
@@ -124,6 +124,12 @@ async function formAction(context: Context<GatewayEnv>, anchor: string, action: 
   }
   await putFlash(context, adminKey, flash);
   return context.redirect(`/admin${anchor}`, 303);
+}
+
+/** A browser names the page a form was posted from in `Origin`; without one (not a browser) the form is judged by its key alone. */
+function sameOrigin(context: Context<GatewayEnv>): boolean {
+  const origin = context.req.header("origin");
+  return origin === undefined || origin === new URL(context.req.url).origin;
 }
 
 function refused(context: Context<GatewayEnv>): Response | Promise<Response> {

@@ -50,7 +50,7 @@ export function UsageSection(props: { dashboard: Dashboard; team: TeamData }) {
       </div>
       {props.team.truncated ? (
         <p class="muted" id="usage-truncated">
-          More keys or models than these tables and charts hold: they show the busiest 200 and the first 5,000 points; the totals above count everything.
+          More keys or models than these tables and charts hold: they show the busiest 200 and the latest 5,000 points; the totals above count everything.
         </p>
       ) : null}
       <div class="charts">
