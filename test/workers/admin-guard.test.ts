@@ -70,6 +70,20 @@ describe("wrong admin keys", () => {
     expect((await signIn("198.51.100.50", adminKey, "http://gateway.test")).status).toBe(303);
   });
 
+  it("the browser's Sec-Fetch-Site decides where it sends one; an Origin of null counts as another site", async () => {
+    const post = (headers: Record<string, string>) =>
+      worker.fetch("http://gateway.test/admin/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": "198.51.100.60", ...headers },
+        body: new URLSearchParams({ key: "guess" }).toString(),
+        redirect: "manual",
+      });
+    for (const site of ["cross-site", "same-site"]) expect((await post({ "sec-fetch-site": site, origin: "http://gateway.test" })).status).toBe(403);
+    expect((await post({ origin: "null" })).status).toBe(403);
+    expect((await post({ "sec-fetch-site": "same-origin", origin: "null" })).status).toBe(401);
+    expect((await post({ "sec-fetch-site": "none" })).status).toBe(401);
+  });
+
   it("right keys are not counted", async () => {
     for (let attempt = 0; attempt < 12; attempt += 1) expect((await api("192.0.2.9", adminKey)).status).toBe(200);
   });

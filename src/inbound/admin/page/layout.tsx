@@ -24,7 +24,7 @@ export function Layout(props: LayoutProps) {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="referrer" content="no-referrer" />
+          <meta name="referrer" content="same-origin" />
           <title>{props.title}</title>
           {/* No favicon request: the gateway has none to give. */}
           <link rel="icon" href="data:," />

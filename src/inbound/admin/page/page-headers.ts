@@ -33,6 +33,8 @@ export function pageHeaders(): MiddlewareHandler<GatewayEnv> {
     headers.set("x-frame-options", "DENY");
     headers.set("cache-control", "no-store");
     headers.set("x-content-type-options", "nosniff");
-    headers.set("referrer-policy", "no-referrer");
+    // Not `no-referrer`: under it a browser sends `Origin: null` with the page's own forms, and the
+    // sign-in form tells its own page from another site by Origin (page-routes.tsx).
+    headers.set("referrer-policy", "same-origin");
   };
 }

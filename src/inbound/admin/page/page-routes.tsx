@@ -126,8 +126,15 @@ async function formAction(context: Context<GatewayEnv>, anchor: string, action: 
   return context.redirect(`/admin${anchor}`, 303);
 }
 
-/** A browser names the page a form was posted from in `Origin`; without one (not a browser) the form is judged by its key alone. */
+/**
+ * Whether a form was posted from this origin's own page, as the browser tells: `Sec-Fetch-Site`
+ * where it sends one (every current browser; `none` is the user's own navigation), else
+ * `Origin`, which a page can blank to `null` for its requests and so counts as another site.
+ * A request with neither is no browser's: it is judged by its key alone.
+ */
 function sameOrigin(context: Context<GatewayEnv>): boolean {
+  const site = context.req.header("sec-fetch-site");
+  if (site !== undefined) return site === "same-origin" || site === "none";
   const origin = context.req.header("origin");
   return origin === undefined || origin === new URL(context.req.url).origin;
 }
