@@ -317,7 +317,7 @@ const frameText = fc.oneof(
 const frame = fc.oneof({ weight: 6, arbitrary: frameText }, { weight: 1, arbitrary: hostileBytes.map((bytes) => bytes.slice().buffer) });
 
 
-async function everyFrameAnswered(frames: fc.Arbitrary<string | ArrayBuffer>, runs: number): Promise<void> {
+async function everyFrameAnswered(frames: fc.Arbitrary<string | ArrayBuffer>, parameters: fc.Parameters<[string | ArrayBuffer]>): Promise<void> {
   let socket = await Socket.open();
   await fc.assert(
     fc.asyncProperty(frames, async (message) => {
@@ -336,7 +336,7 @@ async function everyFrameAnswered(frames: fc.Arbitrary<string | ArrayBuffer>, ru
       expect(socket.closed).toBe(false);
       expectNothingUnhandled();
     }),
-    fuzzParameters(runs, 0.02),
+    parameters,
   );
   socket.socket.close(1000);
 }
@@ -345,10 +345,11 @@ describe("a client WebSocket, whatever the client sends", () => {
   // Found by this property: {"type":[{"toString":0}],"model":"gpt-5.5","input":""} got a 500
   // error frame (its refusal named the type with String(type), which throws for such an object).
   it("each message gets a turn ending in exactly one terminal event, or a 4xx error frame; the socket stays open", { timeout: fuzzTimeout(60_000) }, async () => {
-    await everyFrameAnswered(frame, 300);
+    await everyFrameAnswered(frame, fuzzParameters(300, 0.02));
   });
 
+  // One fixed case: `npm run fuzz` does not multiply it (2,000 sends of the same frame outran the test's timeout).
   it("a message whose type is an object that cannot be made text gets a 400 error frame", async () => {
-    await everyFrameAnswered(fc.constant('{"type":[{"toString":0}],"model":"gpt-5.5","input":""}'), 1);
+    await everyFrameAnswered(fc.constant('{"type":[{"toString":0}],"model":"gpt-5.5","input":""}'), { numRuns: 1 });
   });
 });
