@@ -11,7 +11,7 @@ import { openAiErrorResponse } from "./errors/render-openai-error";
 import { messagesPaths, messagesRoutes } from "./inbound/anthropic/messages-routes";
 import { chatCompletionsPaths, chatCompletionsRoutes } from "./inbound/chat-completions/chat-completions-routes";
 import { adminRoutes } from "./inbound/admin/admin-routes";
-import { tryAdminKey } from "./inbound/admin/admin-guard-durable-object";
+import { isAdminKey } from "./inbound/admin/admin-guard-durable-object";
 import type { GatewayEnv } from "./gateway-env";
 import { responsesBasePaths, responsesRoutes } from "./inbound/responses/responses-routes";
 import { gatewayAuth, presentedKey } from "./middleware/gateway-auth";
@@ -77,7 +77,7 @@ async function isVerboseHealthCheck(context: Context<GatewayEnv>): Promise<boole
   if (context.req.path !== "/health" || context.req.query("verbose") === undefined) return false;
   if (typeof adminKey !== "string" || !adminKey.trim()) return false;
   const presented = presentedKey(context.req.raw.headers);
-  return presented !== undefined && tryAdminKey(context, presented, adminKey.trim());
+  return presented !== undefined && isAdminKey(context, presented, adminKey.trim());
 }
 
 /** An error's name and message for the log; upstream secrets never reach error objects. */

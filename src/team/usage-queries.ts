@@ -40,7 +40,7 @@ export const maxGroups = 200;
 export const maxSeriesPoints = 5_000;
 
 /** Rows up to a cap, and whether the query had more (it is asked for one more than the cap). */
-export interface Capped<Row> {
+interface Capped<Row> {
   rows: Row[];
   truncated: boolean;
 }

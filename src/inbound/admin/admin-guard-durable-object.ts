@@ -61,23 +61,30 @@ function guardOf(environment: Record<string, unknown> | undefined): GuardStub | 
 }
 
 /**
- * Whether `presented` is the admin key, judged by the guard; a 429 with Retry-After when the
- * client's address tried too many wrong keys lately. Without the guard's binding (a test calling
- * the app directly), compared here.
+ * How the guard judges `presented`: the admin key, another, or refused because the client's
+ * address tried too many wrong keys lately. Without the guard's binding (a test calling the app
+ * directly), compared here.
  */
-export async function tryAdminKey(context: Context<GatewayEnv>, presented: string, adminKey: string): Promise<boolean> {
+export async function tryAdminKey(context: Context<GatewayEnv>, presented: string, adminKey: string): Promise<AdminKeyVerdict> {
   const guard = guardOf(context.env as Record<string, unknown> | undefined);
-  if (!guard) return keysMatch(presented, adminKey);
+  if (!guard) return (await keysMatch(presented, adminKey)) ? { kind: "right" } : { kind: "wrong" };
   // Cloudflare sets it; a client cannot through the edge.
   const address = addressGroup(context.req.header("cf-connecting-ip") ?? "unknown");
-  const verdict = await guard.tryKey(address, await sha256Hex(presented), await expectedHash(adminKey));
-  if (verdict.kind === "locked") {
-    throw new GatewayError("rate_limited", `Too many wrong admin keys from this address; try again in ${verdict.retryAfterSeconds} s.`, {
-      code: "too_many_sign_in_failures",
-      headers: new Headers({ "retry-after": String(verdict.retryAfterSeconds) }),
-    });
-  }
+  return guard.tryKey(address, await sha256Hex(presented), await expectedHash(adminKey));
+}
+
+/** Whether `presented` is the admin key; a 429 with Retry-After when the address is locked out. */
+export async function isAdminKey(context: Context<GatewayEnv>, presented: string, adminKey: string): Promise<boolean> {
+  const verdict = await tryAdminKey(context, presented, adminKey);
+  if (verdict.kind === "locked") throw lockedOut(verdict.retryAfterSeconds);
   return verdict.kind === "right";
+}
+
+export function lockedOut(retryAfterSeconds: number): GatewayError {
+  return new GatewayError("rate_limited", `Too many wrong admin keys from this address; try again in ${retryAfterSeconds} s.`, {
+    code: "too_many_sign_in_failures",
+    headers: new Headers({ "retry-after": String(retryAfterSeconds) }),
+  });
 }
 
 let expected: { key: string; hash: string } | undefined;

@@ -9,7 +9,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { GatewayError } from "../../errors/gateway-error";
 import type { GatewayEnv } from "../../gateway-env";
 import { presentedKey } from "../../middleware/gateway-auth";
-import { tryAdminKey } from "./admin-guard-durable-object";
+import { isAdminKey } from "./admin-guard-durable-object";
 import { signedInSession } from "./admin-session";
 import { accountsView, clearCooldown } from "./accounts-view";
 import { pageFormPrefix, pageRoutes } from "./page/page-routes";
@@ -44,7 +44,7 @@ function adminAuth(): MiddlewareHandler<GatewayEnv> {
     // A key presented is a try of the admin key: refused outright for an address that failed
     // too often lately, and counted when wrong (admin-guard-durable-object.ts).
     const presented = presentedKey(context.req.raw.headers);
-    if (presented !== undefined && (await tryAdminKey(context, presented, adminKey))) return next();
+    if (presented !== undefined && (await isAdminKey(context, presented, adminKey))) return next();
     if (await signedInSession(context, adminKey)) {
       // A signed-in browser may read the JSON API, but changes things only through the page's
       // forms, which carry a CSRF token: SameSite=Strict alone still lets in a form posted from

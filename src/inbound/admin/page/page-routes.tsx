@@ -12,7 +12,7 @@ import { GatewayError } from "../../../errors/gateway-error";
 import type { GatewayEnv } from "../../../gateway-env";
 import { teamServices } from "../../../team/caller";
 import { createKey, createKeySchema, revokeKey, updateKey, updateKeySchema, type KeyServices } from "../../../team/gateway-keys";
-import { tryAdminKey } from "../admin-guard-durable-object";
+import { lockedOut, tryAdminKey } from "../admin-guard-durable-object";
 import { csrfToken, csrfValid, signedInSession, signIn, signOut } from "../admin-session";
 import { clearCooldown } from "../accounts-view";
 import { dashboardQuery, loadDashboard } from "./dashboard-data";
@@ -46,15 +46,13 @@ pageRoutes.post("/admin/login", async (context) => {
   // counted, so that no other site can lock the operator's address out.
   if (!sameOrigin(context)) return context.html(<RefusedPage message="Sign in from the admin page itself: this form was sent from another site." />, 403);
   const presented = (await context.req.parseBody()).key;
-  let right = false;
-  try {
-    right = typeof presented === "string" && presented !== "" && (await tryAdminKey(context, presented, adminKey));
-  } catch (error) {
-    if (!(error instanceof GatewayError) || error.kind !== "rate_limited") throw error;
+  const verdict = typeof presented === "string" && presented !== "" ? await tryAdminKey(context, presented, adminKey) : ({ kind: "wrong" } as const);
+  if (verdict.kind === "locked") {
+    const error = lockedOut(verdict.retryAfterSeconds);
     error.headers.forEach((value, name) => context.header(name, value));
     return context.html(<SignInPage error={error.message} />, 429);
   }
-  if (!right) return context.html(<SignInPage error="That is not the admin key." />, 401);
+  if (verdict.kind === "wrong") return context.html(<SignInPage error="That is not the admin key." />, 401);
   await signIn(context, adminKey);
   return context.redirect("/admin", 303);
 });

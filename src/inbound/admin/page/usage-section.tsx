@@ -7,6 +7,7 @@ import { formatCost, formatCount, formatShort } from "./format";
 import type { Dashboard, DashboardQuery, GroupedUsage, Metric, SeriesPoint, TeamData } from "./dashboard-data";
 import { keyLabeller, metricValue } from "./dashboard-data";
 import { UsageChart, type ChartPoint } from "./usage-chart";
+import { maxGroups, maxSeriesPoints } from "../../../team/usage-queries";
 
 const metricNames: Record<Metric, { label: string; unit: string }> = {
   tokens: { label: "Tokens", unit: "tokens" },
@@ -50,7 +51,7 @@ export function UsageSection(props: { dashboard: Dashboard; team: TeamData }) {
       </div>
       {props.team.truncated ? (
         <p class="muted" id="usage-truncated">
-          More keys or models than these tables and charts hold: they show the busiest 200 and the latest 5,000 points; the totals above count everything.
+          More keys or models than these tables and charts hold: they show the busiest {formatCount(maxGroups)} and the latest {formatCount(maxSeriesPoints)} points; the totals above count everything.
         </p>
       ) : null}
       <div class="charts">
