@@ -23,7 +23,7 @@ function quoted(values: readonly unknown[], separator: string): string {
   return values.map((value) => (typeof value === "string" ? `"${value}"` : String(value))).join(separator);
 }
 
-export function schemaMessage(issue: z.core.$ZodRawIssue): string {
+function schemaMessage(issue: z.core.$ZodRawIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return `Invalid input: expected ${issue.expected}, received ${typeName(issue.input)}`;

@@ -23,7 +23,7 @@ const maxPieceCharacters = 64;
 /** Pieces are counted in batches of about this much text. */
 const batchCharacters = 4096;
 /** The most text counted for one request (about 2M tokens, far past any model's context). */
-export const maxCountedCharacters = 8 * 1024 * 1024;
+const maxCountedCharacters = 8 * 1024 * 1024;
 /**
  * Text counted between two pauses that let the isolate serve other requests: a few ms of work.
  * (An amount, not a clock: a Worker's clock only moves across I/O.)

@@ -6,7 +6,7 @@
  */
 
 /** Framing tokens per item, as OpenAI's chat format counts them. */
-export const tokensPerItem = 4;
+const tokensPerItem = 4;
 /** An image of typical size at `detail: auto` (OpenAI counts 85 + 170 per 512 px tile). */
 const tokensPerImage = 765;
 

@@ -144,7 +144,9 @@ class ResponsesToAnthropic {
       case "response.reasoning_summary_part.done": {
         const payload = eventPayload(event);
         const text = event.type === "response.reasoning_summary_text.done" ? payload.text : isRecord(payload.part) ? payload.part.text : undefined;
-        return this.#fillSummaryPart(this.#thinkingBlock(payload), payload.summary_index, text);
+        const block = this.#thinkingBlock(payload);
+        this.#summaryPart(block, payload.summary_index);
+        return this.#fill(block, text, block.summaryStart);
       }
       case "response.content_part.added":
         return this.#contentPart(eventPayload(event), "added");
@@ -305,16 +307,6 @@ class ResponsesToAnthropic {
     block.summaryStart = block.content.length;
   }
 
-  /**
-   * A summary part's whole text from its `.done` event, when no delta carried any of it (a
-   * backend that skips deltas). Per part: after a first part, the block is not empty (the blank
-   * line), so the item's whole summary at `output_item.done` would no longer be filled in.
-   */
-  #fillSummaryPart(block: OpenBlock, summaryIndex: unknown, text: unknown): void {
-    this.#summaryPart(block, summaryIndex);
-    if (block.content.length === block.summaryStart) this.#append(block, text);
-  }
-
   #append(block: OpenBlock, text: unknown): void {
     if (typeof text !== "string" || text === "") return;
     block.content += text;
@@ -327,9 +319,13 @@ class ResponsesToAnthropic {
     this.#emit("content_block_delta", { index: block.index, delta });
   }
 
-  /** The whole text from a `.done` event, when no delta carried any of it. */
-  #fill(block: OpenBlock, fullText: unknown): void {
-    if (block.content === "") this.#append(block, fullText);
+  /**
+   * The whole text from a `.done` event, when no delta carried any of it (a backend that skips
+   * deltas): nothing written since `from`. A summary part starts at its own offset: after a first
+   * part the block is not empty (the blank line between parts).
+   */
+  #fill(block: OpenBlock, fullText: unknown, from = 0): void {
+    if (block.content.length === from) this.#append(block, fullText);
   }
 
   /** A complete block (from the non-streaming translator) as start, deltas and stop. */

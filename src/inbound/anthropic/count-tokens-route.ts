@@ -5,6 +5,7 @@
  */
 import { GatewayError } from "../../errors/gateway-error";
 import type { Tokenizer } from "../../tokenizer/tokenizer-worker";
+import type { TokenCount } from "../../tokenizer/count-tokens";
 import { estimateRequestTokens } from "../../tokenizer/request-texts";
 
 let warnedAboutEstimates = false;
@@ -18,7 +19,7 @@ export async function countedTokens(environment: Record<string, unknown> | undef
     }
     return estimateRequestTokens(request);
   }
-  let count: Awaited<ReturnType<Tokenizer["countRequestTokens"]>>;
+  let count: TokenCount;
   try {
     count = await tokenizer.countRequestTokens(request);
   } catch (error) {

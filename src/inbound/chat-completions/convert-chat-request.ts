@@ -19,6 +19,7 @@
  *   `false` when it gave none.
  */
 import { GatewayError } from "../../errors/gateway-error";
+import { isRecord } from "../../streams/responses-event";
 import {
   chatCompletionsRequestSchema,
   type AssistantContentPart,
@@ -326,9 +327,10 @@ function convertToolChoice(choice: ChatToolChoice): unknown {
 function allowedTool(tool: Record<string, unknown>, index: number): Record<string, unknown> {
   // The type is checked before it is used: `String([{"toString":0}])` throws.
   const type = tool.type;
-  const nested = type === "function" || type === "custom" ? tool[type] : undefined;
-  const name = typeof nested === "object" && nested !== null ? (nested as Record<string, unknown>).name : undefined;
-  if ((type === "function" || type === "custom") && typeof name === "string") return { type, name };
+  if (type === "function" || type === "custom") {
+    const nested = tool[type];
+    if (isRecord(nested) && typeof nested.name === "string") return { type, name: nested.name };
+  }
   throw invalid(`tool_choice.allowed_tools.tools[${index}] must be {type: 'function', function: {name}} or {type: 'custom', custom: {name}}.`, `tool_choice.allowed_tools.tools[${index}]`);
 }
 
