@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { GatewayEnv } from "../../../gateway-env";
+import { base64UrlFromBytes, bytesFromBase64Url } from "../../../shared/base64url";
 
 export interface Flash {
   notice?: string;
@@ -24,24 +25,13 @@ async function flashKey(adminKey: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", material, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  return Uint8Array.from(atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4)), (character) => character.charCodeAt(0));
-}
-
 export async function putFlash(context: Context<GatewayEnv>, adminKey: string, flash: Flash): Promise<void> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await flashKey(adminKey), encoder.encode(JSON.stringify(flash))));
   const value = new Uint8Array(iv.length + sealed.length);
   value.set(iv);
   value.set(sealed, iv.length);
-  setCookie(context, flashCookie, toBase64Url(value), {
+  setCookie(context, flashCookie, base64UrlFromBytes(value), {
     httpOnly: true,
     sameSite: "Strict",
     secure: new URL(context.req.url).protocol === "https:",
@@ -57,7 +47,8 @@ export async function takeFlash(context: Context<GatewayEnv>, adminKey: string):
   if (!value) return undefined;
   deleteCookie(context, flashCookie, { path: "/admin" });
   try {
-    const bytes = fromBase64Url(value);
+    const bytes = bytesFromBase64Url(value);
+    if (!bytes) return undefined;
     const opened = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, await flashKey(adminKey), bytes.slice(12));
     return JSON.parse(new TextDecoder().decode(opened)) as Flash;
   } catch {
