@@ -75,6 +75,10 @@ export class Chain {
   #transport: Transport = "websocket";
   /** The chain changed account since its last turn: the next send is full, and says why. */
   #moved = false;
+  /** The last turn's storage write, while it waits to run after the turn's terminal event went out (see #settle). */
+  #unsaved: (() => void) | undefined;
+  /** How many input items storage holds: a turn writes from there on, even if an earlier write failed. */
+  #storedInputItems: number;
 
   constructor(
     header: ChainHeader,
@@ -86,6 +90,7 @@ export class Chain {
     fieldsKnown = false,
   ) {
     this.#header = header;
+    this.#storedInputItems = header.inputCount;
     this.#fieldsKey = fieldsKnown ? undefined : null;
     this.connection = new ChainConnection(store, { maxLifetimeMs: configuration.session.maxLifetimeMs, openTimeoutMs: configuration.streamIdleTimeoutMs });
   }
@@ -133,6 +138,7 @@ export class Chain {
 
   /** Lets go of what storage also holds: the next turn that needs it reads it again. */
   dropMemory(): void {
+    this.persist();
     this.known = undefined;
     this.#inputTexts = undefined;
     this.#outputItems = undefined;
@@ -183,6 +189,32 @@ export class Chain {
 
   closeSocket(reason: string): void {
     this.connection.close(reason);
+  }
+
+  /** Writes the last turn to storage if its write still waits. A failed write costs the next turn a full send. */
+  persist(): void {
+    const save = this.#unsaved;
+    if (!save) return;
+    this.#unsaved = undefined;
+    if (!this.hooks.live()) return;
+    try {
+      save();
+    } catch (error) {
+      this.#notRetained(error);
+    }
+  }
+
+  /** A turn could not be retained: the chain is broken, and what storage holds is read again (the fields too). */
+  #notRetained(error: unknown): void {
+    console.error(JSON.stringify({ level: "warn", message: "a session turn could not be retained; the next turn goes in full", chain: this.id, error: String(error) }));
+    this.#header = { ...this.#header, connectionGeneration: brokenChain };
+    this.#fieldsKey = null;
+    this.dropMemory();
+  }
+
+  /** The chain is deleted (evicted): a write still waiting would bring its rows back. */
+  discardUnsaved(): void {
+    this.#unsaved = undefined;
   }
 
   async #turnOn(candidate: Candidate, body: Record<string, unknown>, forwardedHeaders: Headers, options: TurnOptions): Promise<StartedTurn> {
@@ -315,9 +347,12 @@ export class Chain {
   }
 
   /**
-   * The response ended: retain it for the next turn (storage first, in one transaction, then
-   * memory), or break the chain. Whatever happens here, the client's stream goes on unchanged:
-   * a storage failure costs the next turn a full send, never this response.
+   * The response ended: retain it for the next turn, or break the chain. Memory is updated at
+   * once; the storage write (one transaction) runs just after, once the terminal event that
+   * passes through here has gone to the client: a write before it would hold the client's last
+   * bytes for as long as the write takes (measured ~1.5 ms a turn, docs/performance.md; on
+   * Cloudflare an output gate holds them until the write is durable). Whatever happens, the
+   * client's stream goes on unchanged: a storage failure costs the next turn a full send.
    */
   #settle(
     terminalType: string,
@@ -327,6 +362,8 @@ export class Chain {
   ): void {
     this.#header.lastActivity = Date.now();
     if (!this.hooks.live()) return;
+    // Writes stay in order: the previous turn's goes first (its timer has almost always run).
+    this.persist();
     try {
       // Ownership matters only when a chain can move to another account.
       if (this.configuration.accounts.length > 1) this.reasoningOwners.record(outputs, this.#header.accountId!);
@@ -348,16 +385,20 @@ export class Chain {
         // The first item rarely changes (it is the same string when the history was recognised).
         firstItemKey: fullInput[0] === this.#inputTexts?.[0] && this.#header.firstItemKey !== undefined ? this.#header.firstItemKey : firstItemKey(fullInput[0]),
       };
-      this.store.saveTurn(header, { fieldsKey: key === this.fieldsKey ? undefined : key, inputItems: fullInput, keptInputItems: turn.keptInputItems, outputItems: outputTexts });
+      const changedFieldsKey = key === this.fieldsKey ? undefined : key;
+      const keptInputItems = Math.min(turn.keptInputItems, this.#storedInputItems);
       this.#header = header;
       this.#fieldsKey = key;
       this.#inputTexts = fullInput;
       this.#outputItems = output;
       this.known = turn.items && turn.items.length === fullInput.length ? knownInput(turn.items, fullInput, this.known) : undefined;
+      this.#unsaved = () => {
+        this.store.saveTurn(header, { fieldsKey: changedFieldsKey, inputItems: fullInput, keptInputItems, outputItems: outputTexts });
+        this.#storedInputItems = fullInput.length;
+      };
+      setTimeout(() => this.persist(), 0);
     } catch (error) {
-      console.error(JSON.stringify({ level: "warn", message: "a session turn could not be retained; the next turn goes in full", chain: this.id, error: String(error) }));
-      this.#header = { ...this.#header, connectionGeneration: brokenChain };
-      this.dropMemory();
+      this.#notRetained(error);
     }
     this.hooks.retained(this);
   }
@@ -367,6 +408,8 @@ export class Chain {
    * full. What was retained stays, so that a chained request can still be rebuilt into a full input.
    */
   #breakChain(): void {
+    // A turn still waiting to be written goes first, or it would overwrite the broken header.
+    this.persist();
     if (this.#header.connectionGeneration === brokenChain) return;
     this.#header = { ...this.#header, connectionGeneration: brokenChain };
     if (!this.hooks.live()) return;

@@ -253,6 +253,7 @@ export class Session {
 
   #evict(chain: Chain): void {
     chain.closeSocket("evicted");
+    chain.discardUnsaved();
     this.#chains.delete(chain.id);
     try {
       this.store.deleteChain(chain.id);

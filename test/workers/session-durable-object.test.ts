@@ -6,6 +6,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { SessionDurableObject } from "../../src/session/session-durable-object";
 import { sessionObjectName } from "../../src/session/session-identity";
+import { RequestLog } from "../../src/middleware/request-log";
 import { capturedBody, capturedHeaders } from "./support/client-fixtures";
 
 const namespace = (env as unknown as { SESSIONS: DurableObjectNamespace<SessionDurableObject> }).SESSIONS;
@@ -176,6 +177,51 @@ describe("retention failures", () => {
     // Memory and storage agree: neither kept the second turn, so the third goes in full.
     const third = await turn(session, [user("one"), ...first.body.output, user("two"), ...second.body.output, user("three")]);
     expect(third.mode).toBe("full");
+  });
+});
+
+describe("when a turn is written", () => {
+  it("after its terminal event has been handed on: a write would hold the client's last bytes", async () => {
+    const session = `write-after-terminal-${Date.now()}`;
+    const first = await turn(session, [user("one")]);
+    const stub = await stubFor(session);
+    let secondId = "";
+    await runInDurableObject(stub, async (instance) => {
+      const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
+      const original = store.saveTurn.bind(store);
+      let writes = 0;
+      store.saveTurn = (...args: unknown[]) => {
+        writes += 1;
+        original(...args);
+      };
+      try {
+        const started = await instance.startTurn({ model: "gpt-5.5", stream: true, input: [user("one"), ...first.body.output, user("two")] }, new Headers(), new RequestLog());
+        expect(started.mode).toBe("delta");
+        let writesAtTerminal: number | undefined;
+        for (;;) {
+          const { done, value } = await started.events.read();
+          if (done) break;
+          const terminal = value.find((event) => event.type === "response.completed");
+          if (!terminal) continue;
+          writesAtTerminal = writes;
+          secondId = JSON.parse(terminal.data).response.id;
+        }
+        started.release();
+        expect(writesAtTerminal).toBe(0);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(writes).toBe(1);
+      } finally {
+        store.saveTurn = original;
+      }
+      // Storage holds the second turn: its output is the chain's retained output.
+      const [header] = instance.store.headers();
+      expect(instance.store.items(header!.id, "output").map((text) => JSON.parse(text).content[0].text)).toEqual(["Echo: two"]);
+    });
+    // After a restart (storage only), a turn chained on the second response is rebuilt from it.
+    await restartAll();
+    const chained = await post("/v1/responses", session, { model: "gpt-5.5", previous_response_id: secondId, input: [user("three")] });
+    expect(chained).toMatchObject({ mode: "full", reason: "reconnect" });
+    expect(chained.body.output.at(-1).content[0].text).toBe("Echo: three");
   });
 });
 
