@@ -197,17 +197,18 @@ export class Chain {
     if (!save) return;
     this.#unsaved = undefined;
     if (!this.hooks.live()) return;
-    try {
-      save();
-    } catch (error) {
-      this.#notRetained(error);
-    }
+    save();
   }
 
-  /** A turn could not be retained: the chain is broken, and what storage holds is read again (the fields too). */
-  #notRetained(error: unknown): void {
+  /**
+   * A turn could not be retained: the chain goes back to what storage holds (`stored`, the header
+   * before the turn), broken, and reads its items and fields from there again. Keeping the turn's
+   * own header would pair its response id with the previous turn's items: a turn chained on it
+   * would be rebuilt without that turn.
+   */
+  #notRetained(error: unknown, stored: ChainHeader): void {
     console.error(JSON.stringify({ level: "warn", message: "a session turn could not be retained; the next turn goes in full", chain: this.id, error: String(error) }));
-    this.#header = { ...this.#header, connectionGeneration: brokenChain };
+    this.#header = { ...stored, accountId: this.#header.accountId, lastActivity: this.#header.lastActivity, connectionGeneration: brokenChain };
     this.#fieldsKey = null;
     this.dropMemory();
   }
@@ -364,6 +365,8 @@ export class Chain {
     if (!this.hooks.live()) return;
     // Writes stay in order: the previous turn's goes first (its timer has almost always run).
     this.persist();
+    // What storage holds until this turn's write succeeds.
+    const stored = this.#header;
     try {
       // Ownership matters only when a chain can move to another account.
       if (this.configuration.accounts.length > 1) this.reasoningOwners.record(outputs, this.#header.accountId!);
@@ -393,12 +396,16 @@ export class Chain {
       this.#outputItems = output;
       this.known = turn.items && turn.items.length === fullInput.length ? knownInput(turn.items, fullInput, this.known) : undefined;
       this.#unsaved = () => {
-        this.store.saveTurn(header, { fieldsKey: changedFieldsKey, inputItems: fullInput, keptInputItems, outputItems: outputTexts });
-        this.#storedInputItems = fullInput.length;
+        try {
+          this.store.saveTurn(header, { fieldsKey: changedFieldsKey, inputItems: fullInput, keptInputItems, outputItems: outputTexts });
+          this.#storedInputItems = fullInput.length;
+        } catch (error) {
+          this.#notRetained(error, stored);
+        }
       };
       setTimeout(() => this.persist(), 0);
     } catch (error) {
-      this.#notRetained(error);
+      this.#notRetained(error, stored);
     }
     this.hooks.retained(this);
   }

@@ -174,9 +174,33 @@ describe("retention failures", () => {
     expect(second.mode).toBe("delta");
     expect(second.body.status).toBe("completed");
     expect(second.body.output.at(-1).content[0].text).toBe("Echo: two");
-    // Memory and storage agree: neither kept the second turn, so the third goes in full.
+    // The chain went back to what storage holds (the first turn), broken: the third goes in full.
     const third = await turn(session, [user("one"), ...first.body.output, user("two"), ...second.body.output, user("three")]);
     expect(third.mode).toBe("full");
+  });
+
+  it("after a failed write, a turn chained on the unretained response is refused, not rebuilt without it", async () => {
+    const session = `storage-failure-chained-${Date.now()}`;
+    const first = await turn(session, [user("one")]);
+    const stub = await stubFor(session);
+    await runInDurableObject(stub, (instance) => {
+      const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
+      const original = store.saveTurn.bind(store);
+      store.saveTurn = () => {
+        store.saveTurn = original;
+        throw new Error("simulated storage failure");
+      };
+    });
+    const second = await turn(session, [user("one"), ...first.body.output, user("two")]);
+    expect(second.body.status).toBe("completed");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Rebuilding from storage would leave "two" and its answer out of the conversation.
+    const onSecond = await post("/v1/responses", session, { model: "gpt-5.5", previous_response_id: second.body.id, input: [user("three")] });
+    expect(onSecond.body.error?.code).toBe("previous_response_not_found");
+    // The first response is still retained whole: a turn chained on it is rebuilt from it.
+    const onFirst = await post("/v1/responses", session, { model: "gpt-5.5", previous_response_id: first.body.id, input: [user("again")] });
+    expect(onFirst).toMatchObject({ mode: "full" });
+    expect(onFirst.body.output.at(-1).content[0].text).toBe("Echo: again");
   });
 });
 
