@@ -80,7 +80,7 @@ export class ClientSockets {
   }
 
   async onMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const log = new RequestLog();
+    const log = new RequestLog(undefined, (promise) => this.object.waitUntil(promise));
     log.route = "WS response.create";
     let own: SocketTurn | undefined;
     try {

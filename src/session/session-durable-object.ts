@@ -77,7 +77,7 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const log = new RequestLog(request.headers.get(internalHeaders.requestId) ?? undefined);
+    const log = new RequestLog(request.headers.get(internalHeaders.requestId) ?? undefined, (promise) => this.waitUntil(promise));
     log.route = request.headers.get(internalHeaders.route) ?? "session";
     log.extra.session_ref = this.ctx.id.toString().slice(0, 12);
     const caller = callerFrom(request.headers);
@@ -160,6 +160,11 @@ export class SessionDurableObject extends DurableObject<Record<string, unknown>>
     } finally {
       if (parsed.stream !== true) turn.release();
     }
+  }
+
+  /** Keeps the object's current event alive for work after it (a log line written after its stream). */
+  waitUntil(promise: Promise<unknown>): void {
+    this.ctx.waitUntil(promise);
   }
 
   acceptWebSocket(socket: WebSocket): void {
