@@ -43,9 +43,9 @@ export class RequestLog {
 
   /**
    * The response stream ended: write the line if it was deferred to this point. It is written
-   * just after (a timer), once the terminal event being handed on has gone out: the line and its
-   * accounting (the usage row, the key's gate) took ~0.5 ms a request, and the client's last
-   * bytes waited for them (docs/performance.md).
+   * just after (a timer), once the terminal event being handed on has gone out: the client's last
+   * bytes waited for the line and its accounting (the usage row, the key's gate), ~0.4 ms of a
+   * session turn (docs/performance.md).
    */
   streamSettled(): void {
     if (!this.#streaming) return;
