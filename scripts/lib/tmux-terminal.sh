@@ -10,7 +10,7 @@
 #                                                stopped changing; 1 on timeout
 #   terminal_exited                              whether COMMAND has ended
 #   terminal_wait_exit SECONDS                   until COMMAND has ended; 1 on timeout
-#   terminal_exit_status                         COMMAND's exit status, once it has ended
+#   terminal_exit_status                         COMMAND's exit status, once it has ended (128 + N: signal N)
 #   terminal_stop                                end the session (and with it the private server)
 
 terminal_socket=""
@@ -67,8 +67,13 @@ terminal_exited() {
   [ "$(terminal_tmux display-message -p -t "$terminal_name" '#{pane_dead}' 2>/dev/null)" = 1 ]
 }
 
+# A command killed by a signal has no exit status in tmux: 128 + the signal, as a shell reports it.
 terminal_exit_status() {
-  terminal_tmux display-message -p -t "$terminal_name" '#{pane_dead_status}'
+  local status signal
+  status="$(terminal_tmux display-message -p -t "$terminal_name" '#{pane_dead_status}')"
+  signal="$(terminal_tmux display-message -p -t "$terminal_name" '#{pane_dead_signal}')"
+  if [ -z "$status" ] && [ -n "$signal" ]; then status=$((128 + signal)); fi
+  echo "${status:-1}"
 }
 
 terminal_wait_for() {
