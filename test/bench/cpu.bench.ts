@@ -3,7 +3,8 @@
 // and limited by, and it moves far less with a busy machine than wall time does. Paths: the
 // stateless Responses path, a session turn of a growing Codex-like session (a delta, its history
 // recognised), an Anthropic turn in a session, and a Chat Completions turn; and, as floors, the
-// pass-through Worker, alone and through a Durable Object.
+// pass-through Worker, alone and through a Durable Object, a Worker that watches its stream, and
+// a session's least (see floor/pass-through-worker.ts).
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { readFileSync, readdirSync } from "node:fs";
@@ -93,9 +94,12 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
   const lines = [`\nCPU time per request (the workerd process's user + system time, ${requests} requests each; ms):`];
   const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" };
 
-  const [floor, floorObject, floorSocket] = await withWorker("./floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => [
+  const [floor, floorWatching, floorObject, floorSocket] = await withWorker("./floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => [
     await perRequest(pid, async () => {
       await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+    }),
+    await perRequest(pid, async () => {
+      await postTurn(`${gateway.url}/watching/v1/responses`, { ...stateless, stream: true }, {});
     }),
     await perRequest(pid, async () => {
       await postTurn(`${gateway.url}/via-object/v1/responses`, { ...stateless, stream: true }, {});
@@ -103,6 +107,7 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     await perRequest(pid, codexSessionTurns(`${gateway.url}/via-socket/v1/responses`, codex, `cpu-floor-${Date.now()}`), Math.min(requests, 120)),
   ]);
   lines.push(`  floor: pass-through Worker          ${floor!.toFixed(2)}`);
+  lines.push(`  floor: a Worker watching its stream (reads it in JavaScript for its terminal event) ${floorWatching!.toFixed(2)}`);
   lines.push(`  floor: Worker + Durable Object      ${floorObject!.toFixed(2)}`);
   lines.push(`  floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns) ${floorSocket!.toFixed(2)}`);
 
