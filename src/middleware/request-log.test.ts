@@ -7,12 +7,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/** The lines console.log writes from now on, and the promises a request is kept alive for. */
+function capture(): { lines: string[]; kept: Promise<unknown>[]; keepAlive: (promise: Promise<unknown>) => void } {
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+  const kept: Promise<unknown>[] = [];
+  return { lines, kept, keepAlive: (promise) => void kept.push(promise) };
+}
+
 describe("the log line of a stream", () => {
   it("is written after the settle returns, and the request is kept alive until it is", async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const kept: Promise<unknown>[] = [];
-    const log = new RequestLog("req-1", (promise) => kept.push(promise));
+    const { lines, kept, keepAlive } = capture();
+    const log = new RequestLog("req-1", keepAlive);
     const accounted: string[] = [];
     log.onWritten((line) => accounted.push(line.request_id));
     log.deferToStreamEnd();
@@ -27,10 +33,8 @@ describe("the log line of a stream", () => {
   });
 
   it("is written once, even if the stream settles again or the line was written already", async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const kept: Promise<unknown>[] = [];
-    const log = new RequestLog(undefined, (promise) => kept.push(promise));
+    const { lines, kept, keepAlive } = capture();
+    const log = new RequestLog(undefined, keepAlive);
     log.deferToStreamEnd();
     log.streamSettled();
     log.streamSettled();
@@ -40,10 +44,8 @@ describe("the log line of a stream", () => {
   });
 
   it("without a stream, is not the settle's to write", async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
-    const kept: Promise<unknown>[] = [];
-    const log = new RequestLog(undefined, (promise) => kept.push(promise));
+    const { lines, kept, keepAlive } = capture();
+    const log = new RequestLog(undefined, keepAlive);
     log.streamSettled();
     expect(kept).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 1));

@@ -157,19 +157,23 @@ describe("chains: several conversations under one session id", () => {
   });
 });
 
+/** The session's next turn write throws once (a storage failure), then storage works again. */
+async function failNextWrite(sessionId: string): Promise<void> {
+  await runInDurableObject(await stubFor(sessionId), (instance) => {
+    const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
+    const original = store.saveTurn.bind(store);
+    store.saveTurn = () => {
+      store.saveTurn = original;
+      throw new Error("simulated storage failure");
+    };
+  });
+}
+
 describe("retention failures", () => {
   it("a storage failure after the terminal event changes nothing the client saw; the next turn goes in full", async () => {
     const session = `storage-failure-${Date.now()}`;
     const first = await turn(session, [user("one")]);
-    const stub = await stubFor(session);
-    await runInDurableObject(stub, (instance) => {
-      const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
-      const original = store.saveTurn.bind(store);
-      store.saveTurn = () => {
-        store.saveTurn = original;
-        throw new Error("simulated storage failure");
-      };
-    });
+    await failNextWrite(session);
     const second = await turn(session, [user("one"), ...first.body.output, user("two")]);
     expect(second.mode).toBe("delta");
     expect(second.body.status).toBe("completed");
@@ -182,15 +186,7 @@ describe("retention failures", () => {
   it("after a failed write, a turn chained on the unretained response is refused, not rebuilt without it", async () => {
     const session = `storage-failure-chained-${Date.now()}`;
     const first = await turn(session, [user("one")]);
-    const stub = await stubFor(session);
-    await runInDurableObject(stub, (instance) => {
-      const store = instance.store as unknown as { saveTurn: (...args: unknown[]) => void };
-      const original = store.saveTurn.bind(store);
-      store.saveTurn = () => {
-        store.saveTurn = original;
-        throw new Error("simulated storage failure");
-      };
-    });
+    await failNextWrite(session);
     const second = await turn(session, [user("one"), ...first.body.output, user("two")]);
     expect(second.body.status).toBe("completed");
     await new Promise((resolve) => setTimeout(resolve, 5));
