@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { GatewayEnv } from "../gateway-env";
+import { waitUntilOf } from "./gateway-auth";
 import { isRecord } from "../streams/responses-event";
 import { newStreamOutcome, type StreamOutcome } from "../streams/supervise-responses-events";
 
@@ -139,14 +140,8 @@ function count(value: unknown): number | undefined {
 
 export function requestLog(): MiddlewareHandler<GatewayEnv> {
   return async function requestLogMiddleware(context, next) {
-    let keepAlive: ((promise: Promise<unknown>) => void) | undefined;
-    try {
-      const executionContext = context.executionCtx;
-      keepAlive = (promise) => executionContext.waitUntil(promise);
-    } catch {
-      // No execution context (a test calling the app directly): the timer runs anyway.
-    }
-    const log = new RequestLog(undefined, keepAlive);
+    // Without an execution context (a test calling the app directly) the timer runs anyway.
+    const log = new RequestLog(undefined, waitUntilOf(context));
     // The path as the router saw it (parsing the whole URL again measured ~2% of a turn's JavaScript).
     log.route = `${context.req.method} ${context.req.path}`;
     context.set("log", log);

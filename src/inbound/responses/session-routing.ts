@@ -9,6 +9,7 @@ import type { GatewayEnv } from "../../gateway-env";
 import { internalHeaders, isWebSocketUpgrade, type SessionDurableObject } from "../../session/session-durable-object";
 import { sessionObjectName } from "../../session/session-identity";
 import { assertReadableBody } from "../read-json-body";
+import { waitUntilOf } from "../../middleware/gateway-auth";
 
 export function sessionNamespace(context: Context<GatewayEnv>): DurableObjectNamespace | undefined {
   const binding = context.env?.SESSIONS as DurableObjectNamespace | undefined;
@@ -80,12 +81,8 @@ export async function forwardToSession(
  */
 function cancelOnDisconnect(context: Context<GatewayEnv>, stub: DurableObjectStub<SessionDurableObject>, requestId: string): void {
   const signal = context.req.raw.signal;
-  let waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  try {
-    waitUntil = context.executionCtx.waitUntil.bind(context.executionCtx);
-  } catch {
-    // No execution context (a test calling the app directly): nothing outlives the request anyway.
-  }
+  // No execution context (a test calling the app directly): nothing outlives the request anyway.
+  const waitUntil = waitUntilOf(context);
   signal?.addEventListener("abort", () => {
     const cancelling = stub.cancelTurn(requestId).catch(() => {});
     waitUntil?.(cancelling);
