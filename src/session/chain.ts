@@ -77,8 +77,6 @@ export class Chain {
   #moved = false;
   /** The last turn's storage write, while it waits to run after the turn's terminal event went out (see #settle). */
   #unsaved: (() => void) | undefined;
-  /** How many input items storage holds: a turn writes from there on, even if an earlier write failed. */
-  #storedInputItems: number;
 
   constructor(
     header: ChainHeader,
@@ -90,7 +88,6 @@ export class Chain {
     fieldsKnown = false,
   ) {
     this.#header = header;
-    this.#storedInputItems = header.inputCount;
     this.#fieldsKey = fieldsKnown ? undefined : null;
     this.connection = new ChainConnection(store, { maxLifetimeMs: configuration.session.maxLifetimeMs, openTimeoutMs: configuration.streamIdleTimeoutMs });
   }
@@ -164,6 +161,9 @@ export class Chain {
    * next candidate (`withFailover`); resolves once the first output is on the way.
    */
   async run(body: Record<string, unknown>, forwardedHeaders: Headers, log: RequestLog, options: TurnOptions = {}): Promise<StartedTurn> {
+    // A turn plans from what storage holds: the last turn's write goes first (its timer has
+    // almost always run), and if it failed the chain is back at the header before it.
+    this.persist();
     this.#header.lastActivity = Date.now();
     const { result } = await withFailover({
       configuration: this.configuration,
@@ -363,8 +363,6 @@ export class Chain {
   ): void {
     this.#header.lastActivity = Date.now();
     if (!this.hooks.live()) return;
-    // Writes stay in order: the previous turn's goes first (its timer has almost always run).
-    this.persist();
     // What storage holds until this turn's write succeeds.
     const stored = this.#header;
     try {
@@ -389,7 +387,6 @@ export class Chain {
         firstItemKey: fullInput[0] === this.#inputTexts?.[0] && this.#header.firstItemKey !== undefined ? this.#header.firstItemKey : firstItemKey(fullInput[0]),
       };
       const changedFieldsKey = key === this.fieldsKey ? undefined : key;
-      const keptInputItems = Math.min(turn.keptInputItems, this.#storedInputItems);
       this.#header = header;
       this.#fieldsKey = key;
       this.#inputTexts = fullInput;
@@ -397,8 +394,7 @@ export class Chain {
       this.known = turn.items && turn.items.length === fullInput.length ? knownInput(turn.items, fullInput, this.known) : undefined;
       this.#unsaved = () => {
         try {
-          this.store.saveTurn(header, { fieldsKey: changedFieldsKey, inputItems: fullInput, keptInputItems, outputItems: outputTexts });
-          this.#storedInputItems = fullInput.length;
+          this.store.saveTurn(header, { fieldsKey: changedFieldsKey, inputItems: fullInput, keptInputItems: turn.keptInputItems, outputItems: outputTexts });
         } catch (error) {
           this.#notRetained(error, stored);
         }
