@@ -2,9 +2,10 @@
 // (user + system, from /proc) over N requests, divided by N. CPU time is what a Worker is billed
 // and limited by, and it moves far less with a busy machine than wall time does. Paths: the
 // stateless Responses path, a session turn of a growing Codex-like session (a delta, its history
-// recognised), the same over a client WebSocket (Codex's default: chained turns), an Anthropic turn in a session, and a Chat Completions turn; and, as floors, the
-// pass-through Worker, alone and through a Durable Object, a Worker that watches its stream, and
-// a session's least (see floor/pass-through-worker.ts).
+// recognised), the same over a client WebSocket (Codex's default: chained turns), an Anthropic
+// turn in a session, and a Chat Completions turn; and, as floors, the pass-through Worker, alone
+// and through a Durable Object, a Worker that watches its stream, and a session's least (see
+// floor/pass-through-worker.ts).
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { readFileSync, readdirSync } from "node:fs";
@@ -137,7 +138,7 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     lines.push(`  session turn (Codex-like, delta)    ${sessionMs.toFixed(2)}   (${deltas} of its turns were deltas)`);
 
     // Codex's default transport: one client WebSocket for the session, every turn after the
-    // first a \`response.create\` chained on the last response with only the new message. No HTTP
+    // first a `response.create` chained on the last response with only the new message. No HTTP
     // request per turn, no Worker in between: the turn is the session object's alone.
     const conversation = new SocketConversation("cpu", `${sessionId}-socket`, loadCaptures(projectRoot), "bench");
     const client = await connectResponsesSocket(`${gateway.url.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
@@ -145,15 +146,9 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     let socketTurn = 0;
     const socketMs = await perRequest(pid, async () => {
       socketTurn += 1;
-      client.send(JSON.parse(conversation.frame(socketTurn, previousResponseId)));
-      for (;;) {
-        const frame = await client.next();
-        if (frame.type === "response.completed") {
-          previousResponseId = (frame.response as { id: string }).id;
-          return;
-        }
-        if (["response.failed", "response.incomplete", "error"].includes(String(frame.type))) throw new Error(`socket turn ${socketTurn}: ${JSON.stringify(frame).slice(0, 300)}`);
-      }
+      const terminal = (await client.create(JSON.parse(conversation.frame(socketTurn, previousResponseId)))).at(-1)!;
+      if (terminal.type !== "response.completed") throw new Error(`socket turn ${socketTurn}: ${JSON.stringify(terminal).slice(0, 300)}`);
+      previousResponseId = (terminal.response as { id: string }).id;
     }, Math.min(requests, 120));
     await client.close();
     lines.push(`  session turn over WebSocket (Codex's default; chained) ${socketMs.toFixed(2)}`);
