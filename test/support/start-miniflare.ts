@@ -24,11 +24,19 @@ export interface MiniflareOptions {
    * nothing is attached to it unless the caller connects.
    */
   inspector?: boolean;
+  /**
+   * Also serve the gateway on a socket of its own (`directUrl`), without Miniflare's entry Worker
+   * in front: that Worker negotiates a client WebSocket's compression by its own compatibility
+   * flags, so only here does the gateway's own handshake reach the client, as when deployed.
+   */
+  directSocket?: boolean;
 }
 
 export interface MiniflareGateway extends Gateway {
   /** The inspector's `ws://` address, with `inspector: true`. */
   inspectorUrl?: string;
+  /** The gateway's own socket's `http://` address, with `directSocket: true`. */
+  directUrl?: string;
 }
 
 /** How a Worker is bundled here: as wrangler bundles it for workerd, minified. */
@@ -59,7 +67,8 @@ export async function startInMiniflare(configPath: string, variables: Record<str
   const miniflare = new Miniflare(await workerdOptions(configPath, variables, options));
   const url = (await miniflare.ready).toString().replace(/\/$/, "");
   const inspectorUrl = options.inspector ? (await miniflare.getInspectorURL()).toString() : undefined;
-  return { url, close: () => miniflare.dispose(), ...(inspectorUrl ? { inspectorUrl } : {}) };
+  const directUrl = options.directSocket ? (await miniflare.unsafeGetDirectURL("turnpike")).toString().replace(/\/$/, "") : undefined;
+  return { url, close: () => miniflare.dispose(), ...(inspectorUrl ? { inspectorUrl } : {}), ...(directUrl ? { directUrl } : {}) };
 }
 
 /** What startInMiniflare starts a workerd with: the Worker of `configPath` and the Workers it binds, bundled. */
@@ -91,6 +100,7 @@ export async function workerdOptions(configPath: string, variables: Record<strin
         serviceBindings: auxiliary.length > 0 ? workerOptions.serviceBindings : undefined,
         modules: [{ type: "ESModule", path: "worker.js", contents: await bundled(entryPoint) }],
         bindings: variables,
+        ...(options.directSocket ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
       },
       ...auxiliary,
     ],
