@@ -11,12 +11,12 @@ import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
-import { capturedRequest, postTurn, reorderKeys, userMessage } from "../support/codex-like";
+import { capturedRequest, postTurn } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import type { Gateway } from "../support/start-gateway";
-import { startInMiniflare } from "../support/start-miniflare";
+import { startInMiniflare, type MiniflareGateway, type MiniflareOptions } from "../support/start-miniflare";
 import { connectResponsesSocket } from "../support/ws-client";
 import { loadCaptures, SocketConversation } from "../scale/codex-conversation";
+import { codexSessionTurns, socketSessionTurns } from "./session-turns";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 const requests = Number(process.env.BENCH_CPU_REQUESTS ?? 200);
@@ -55,9 +55,9 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
-async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: Gateway, pid: number) => Promise<T>, withoutDatabase = false): Promise<T> {
+async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: MiniflareGateway, pid: number) => Promise<T>, options: MiniflareOptions = {}): Promise<T> {
   const before = workerdPids();
-  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, { withoutDatabase });
+  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, options);
   const pid = [...workerdPids()].find((candidate) => !before.has(candidate));
   try {
     if (pid === undefined) throw new Error("the workerd process was not found");
@@ -65,23 +65,6 @@ async function withWorker<T>(config: string, variables: Record<string, string>, 
   } finally {
     await gateway.close();
   }
-}
-
-/** One turn of a growing Codex-like session per call: the whole history again, a new message. */
-function codexSessionTurns(url: string, codex: Record<string, unknown>, sessionId: string, onTurn: (result: Awaited<ReturnType<typeof postTurn>>) => void = () => {}) {
-  let history: unknown[] = [...(codex.input as unknown[])];
-  let session = 0;
-  return async (index: number) => {
-    history.push(userMessage(`step ${index}`));
-    const result = await postTurn(url, { ...codex, input: history, stream: true }, { "session-id": `${sessionId}-${session}` });
-    onTurn(result);
-    history = [...history, ...result.outputItems.map(reorderKeys)];
-    // Bounded, so the body stays Codex-sized: a new session every 40 turns.
-    if (history.length > 200) {
-      history = [...(codex.input as unknown[])];
-      session += 1;
-    }
-  };
 }
 
 /** CPU ms per call of `one`, after a warm-up. */
@@ -119,7 +102,7 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
     const bare = await withWorker("../../wrangler.toml", variables, (gateway, pid) =>
       perRequest(pid, async () => {
         await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
-      }), true);
+      }), { withoutDatabase: true });
     lines.push(`  stateless, without D1 (no usage)    ${bare.toFixed(2)}`);
   }
 
@@ -139,17 +122,12 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
 
     // Codex's default transport: one client WebSocket for the session, every turn after the
     // first a `response.create` chained on the last response with only the new message. No HTTP
-    // request per turn, no Worker in between: the turn is the session object's alone.
+    // request per turn, no Worker in between: the turn is the session object's alone. On the
+    // gateway's own socket: Miniflare's entry Worker would deflate every event by its own
+    // flags, which a deployed gateway declines (wrangler.toml, no_web_socket_compression).
     const conversation = new SocketConversation("cpu", `${sessionId}-socket`, loadCaptures(projectRoot), "bench");
-    const client = await connectResponsesSocket(`${gateway.url.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
-    let previousResponseId: string | undefined;
-    let socketTurn = 0;
-    const socketMs = await perRequest(pid, async () => {
-      socketTurn += 1;
-      const terminal = (await client.create(JSON.parse(conversation.frame(socketTurn, previousResponseId)))).at(-1)!;
-      if (terminal.type !== "response.completed") throw new Error(`socket turn ${socketTurn}: ${JSON.stringify(terminal).slice(0, 300)}`);
-      previousResponseId = (terminal.response as { id: string }).id;
-    }, Math.min(requests, 120));
+    const client = await connectResponsesSocket(`${gateway.directUrl!.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
+    const socketMs = await perRequest(pid, socketSessionTurns(client, conversation), Math.min(requests, 120));
     await client.close();
     lines.push(`  session turn over WebSocket (Codex's default; chained) ${socketMs.toFixed(2)}`);
 
@@ -189,6 +167,6 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
       if (chat.length >= 80) chat = [];
     }, Math.min(requests, 120));
     lines.push(`  Chat Completions turn (derived)     ${chatMs.toFixed(2)}   (${chatDeltas} of its turns were deltas)`);
-  });
+  }, { directSocket: true });
   process.stdout.write(`${lines.join("\n")}\n`);
 });

@@ -1,0 +1,134 @@
+// `npm run bench:instructions`: the instructions workerd runs per turn, counted by valgrind's
+// callgrind, for the session turns and the floors beside them. A count does not move with a busy
+// or a faster machine as CPU time does (the CPU bench's ±0.5 ms), so a change of a few percent in
+// one part of a turn shows here where it is lost in noise there. It is slow (the workerd under
+// valgrind runs ~50× slower; ~2 minutes in all) and needs valgrind, so `npm run bench` does not run it.
+//
+// Each path: a workerd under callgrind, 20 turns to warm up, then BENCH_INSTRUCTIONS_TURNS (40)
+// measured turns, the counts of all its threads read with `callgrind_control -e` before and
+// after. With BENCH_INSTRUCTIONS_DUMP=<folder>, each path's measured turns are also dumped there
+// (`callgrind_annotate <file>` shows which functions of workerd and V8 ran them; the Worker's
+// own JavaScript is JIT code, unnamed: the inspector's CPU profile names it).
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, it } from "vitest";
+import { capturedRequest, postTurn } from "../support/codex-like";
+import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import { startInMiniflare, type MiniflareGateway } from "../support/start-miniflare";
+import { connectResponsesSocket } from "../support/ws-client";
+import { loadCaptures, SocketConversation } from "../scale/codex-conversation";
+import { codexSessionTurns, socketSessionTurns } from "../bench/session-turns";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+const turns = Number(process.env.BENCH_INSTRUCTIONS_TURNS ?? 40);
+const dumpFolder = process.env.BENCH_INSTRUCTIONS_DUMP ? resolve(process.env.BENCH_INSTRUCTIONS_DUMP) : undefined;
+let upstream: FakeUpstream;
+let wrapperFolder: string;
+
+beforeAll(async () => {
+  try {
+    execFileSync("valgrind", ["--version"]);
+  } catch {
+    throw new Error("valgrind is not installed (apt-get install -y valgrind)");
+  }
+  upstream = await startFakeUpstream();
+  // Miniflare starts the workerd it is told to: a script that starts it under callgrind.
+  const workerd = createRequire(createRequire(import.meta.url).resolve("miniflare"))("workerd").default as string;
+  wrapperFolder = mkdtempSync(join(tmpdir(), "turnpike-callgrind-"));
+  if (dumpFolder) mkdirSync(dumpFolder, { recursive: true });
+  const output = join(dumpFolder ?? wrapperFolder, "callgrind.%p.out");
+  const wrapper = join(wrapperFolder, "workerd");
+  writeFileSync(wrapper, `#!/bin/sh\nexec valgrind --tool=callgrind --quiet --smc-check=all-non-file --callgrind-out-file=${output} ${workerd} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
+});
+afterAll(async () => {
+  delete process.env.MINIFLARE_WORKERD_PATH;
+  await upstream?.close();
+  if (wrapperFolder) rmSync(wrapperFolder, { recursive: true, force: true });
+});
+
+/** The valgrind processes running a workerd (valgrind runs the program in its own process). */
+function callgrindPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (command.includes("--tool=callgrind") && command.includes("workerd")) pids.add(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Instructions run so far by every thread of the process. */
+function instructions(pid: number): number {
+  const report = execFileSync("callgrind_control", ["-e", String(pid)], { encoding: "utf8" });
+  const counts = [...report.matchAll(/Th \d+\s+([\d,]+)/g)].map((match) => Number(match[1]!.replaceAll(",", "")));
+  if (counts.length === 0) throw new Error(`callgrind_control printed no counts: ${report}`);
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: MiniflareGateway, pid: number) => Promise<T>, directSocket = false): Promise<T> {
+  const before = callgrindPids();
+  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, { directSocket });
+  try {
+    const pid = [...callgrindPids()].find((candidate) => !before.has(candidate));
+    if (pid === undefined) throw new Error("the workerd under callgrind was not found");
+    return await run(gateway, pid);
+  } finally {
+    await gateway.close();
+  }
+}
+
+/** Millions of instructions per call of `one`, after a warm-up. */
+async function perTurn(pid: number, name: string, one: (index: number) => Promise<void>): Promise<number> {
+  for (let index = 0; index < 20; index += 1) await one(index);
+  if (dumpFolder) execFileSync("callgrind_control", ["--zero", String(pid)]);
+  const before = instructions(pid);
+  for (let index = 0; index < turns; index += 1) await one(20 + index);
+  const after = instructions(pid);
+  if (dumpFolder) execFileSync("callgrind_control", [`--dump=${name}`, String(pid)]);
+  return ((dumpFolder ? after : after - before) / turns) / 1e6;
+}
+
+it(`instructions per turn in the gateway's workerd (${turns} turns per path)`, { timeout: 1_800_000 }, async () => {
+  const { body: codex } = capturedRequest("codex-http-turn1-request.json");
+  const { prompt_cache_key: _key, ...stateless } = codex;
+  const rows: [string, number][] = [];
+  const sessionId = `instructions-${Date.now()}`;
+
+  await withWorker("../bench/floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => {
+    rows.push(["floor: a Worker watching its stream (stateless body)", await perTurn(pid, "floor-watching", async () => {
+      await postTurn(`${gateway.url}/watching/v1/responses`, { ...stateless, stream: true }, {});
+    })]);
+    rows.push(["floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns)", await perTurn(pid, "floor-session", codexSessionTurns(`${gateway.url}/via-socket/v1/responses`, codex, `${sessionId}-floor`))]);
+  });
+
+  const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" };
+  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
+    rows.push(["gateway, stateless Responses", await perTurn(pid, "stateless", async () => {
+      await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+    })]);
+    rows.push(["gateway, session turn over HTTP (Codex-like, delta)", await perTurn(pid, "session-http", codexSessionTurns(`${gateway.url}/v1/responses`, codex, `${sessionId}-http`))]);
+    for (const [name, url] of [
+      ["gateway, session turn over a client WebSocket (chained; as deployed: not deflated)", gateway.directUrl!],
+      ["the same through Miniflare's entry Worker (which deflates every event)", gateway.url],
+    ] as const) {
+      const conversation = new SocketConversation("bench", `${sessionId}-${rows.length}`, loadCaptures(projectRoot), "bench");
+      const client = await connectResponsesSocket(`${url.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
+      rows.push([name, await perTurn(pid, `session-socket-${rows.length}`, socketSessionTurns(client, conversation))]);
+      await client.close();
+    }
+  }, true);
+
+  const lines = [`\nInstructions per turn in workerd (callgrind, all threads; ${turns} turns each after 20; millions):`];
+  for (const [name, count] of rows) lines.push(`  ${count.toFixed(2).padStart(6)}  ${name}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+});
