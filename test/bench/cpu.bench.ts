@@ -5,7 +5,7 @@
 // recognised), the same over a client WebSocket (Codex's default: chained turns), an Anthropic
 // turn in a session, and a Chat Completions turn; and, as floors, the pass-through Worker, alone
 // and through a Durable Object, a Worker that watches its stream, and a session's least (see
-// floor/pass-through-worker.ts).
+// floor/pass-through-worker.ts). The gateway runs without its D1 database (see below why), then with it.
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { readFileSync, readdirSync } from "node:fs";
@@ -98,14 +98,10 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
   lines.push(`  floor: Worker + Durable Object      ${floorObject!.toFixed(2)}`);
   lines.push(`  floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns) ${floorSocket!.toFixed(2)}`);
 
-  if (process.env.BENCH_CPU_NO_DATABASE) {
-    const bare = await withWorker("../../wrangler.toml", variables, (gateway, pid) =>
-      perRequest(pid, async () => {
-        await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
-      }), { withoutDatabase: true });
-    lines.push(`  stateless, without D1 (no usage)    ${bare.toFixed(2)}`);
-  }
-
+  // The gateway's own CPU: without the D1 database. Miniflare runs D1 in the same workerd
+  // process, so with it each request's usage row costs here the simulator's SQLite work too,
+  // which on Cloudflare runs in D1's servers (the Worker only sends the batch). Measured with it
+  // below, for the difference.
   await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
     const statelessMs = await perRequest(pid, async () => {
       await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
@@ -167,6 +163,18 @@ it(`CPU time per request in the gateway's workerd (${requests} requests per path
       if (chat.length >= 80) chat = [];
     }, Math.min(requests, 120));
     lines.push(`  Chat Completions turn (derived)     ${chatMs.toFixed(2)}   (${chatDeltas} of its turns were deltas)`);
+  }, { withoutDatabase: true, directSocket: true });
+
+  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
+    const statelessMs = await perRequest(pid, async () => {
+      await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
+    });
+    const sessionMs = await perRequest(pid, codexSessionTurns(`${gateway.url}/v1/responses`, codex, `cpu-d1-${Date.now()}`), Math.min(requests, 120));
+    const conversation = new SocketConversation("cpu", `cpu-d1-${Date.now()}-socket`, loadCaptures(projectRoot), "bench");
+    const client = await connectResponsesSocket(`${gateway.directUrl!.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
+    const socketMs = await perRequest(pid, socketSessionTurns(client, conversation), Math.min(requests, 120));
+    await client.close();
+    lines.push(`  with D1 in the same process (a usage row per request): stateless ${statelessMs.toFixed(2)}, session turn ${sessionMs.toFixed(2)}, over WebSocket ${socketMs.toFixed(2)}`);
   }, { directSocket: true });
   process.stdout.write(`${lines.join("\n")}\n`);
 });

@@ -9,6 +9,10 @@
 // after. With BENCH_INSTRUCTIONS_DUMP=<folder>, each path's measured turns are also dumped there
 // (`callgrind_annotate <file>` shows which functions of workerd and V8 ran them; the Worker's
 // own JavaScript is JIT code, unnamed: the inspector's CPU profile names it).
+//
+// The gateway runs without its D1 database (as the CPU bench explains), then once with it. Counts
+// are repeatable for the floors (the same to 0.01 M), but the gateway's move by ~5% between runs
+// (~10% with the machine loaded): timers, and when V8 collects garbage, follow the clock.
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,13 +22,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { capturedRequest, postTurn } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import { startInMiniflare, type MiniflareGateway } from "../support/start-miniflare";
+import { startInMiniflare, type MiniflareGateway, type MiniflareOptions } from "../support/start-miniflare";
 import { connectResponsesSocket } from "../support/ws-client";
 import { loadCaptures, SocketConversation } from "../scale/codex-conversation";
 import { codexSessionTurns, socketSessionTurns } from "../bench/session-turns";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 const turns = Number(process.env.BENCH_INSTRUCTIONS_TURNS ?? 40);
+/** BENCH_INSTRUCTIONS_ONLY=session-http,floor-session: only the paths named (as their dumps are). */
+const only = process.env.BENCH_INSTRUCTIONS_ONLY?.split(",");
 const dumpFolder = process.env.BENCH_INSTRUCTIONS_DUMP ? resolve(process.env.BENCH_INSTRUCTIONS_DUMP) : undefined;
 let upstream: FakeUpstream;
 let wrapperFolder: string;
@@ -75,9 +81,9 @@ function instructions(pid: number): number {
   return counts.reduce((sum, count) => sum + count, 0);
 }
 
-async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: MiniflareGateway, pid: number) => Promise<T>, directSocket = false): Promise<T> {
+async function withWorker<T>(config: string, variables: Record<string, string>, run: (gateway: MiniflareGateway, pid: number) => Promise<T>, options: MiniflareOptions = {}): Promise<T> {
   const before = callgrindPids();
-  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, { directSocket });
+  const gateway = await startInMiniflare(fileURLToPath(new URL(config, import.meta.url)), variables, options);
   try {
     const pid = [...callgrindPids()].find((candidate) => !before.has(candidate));
     if (pid === undefined) throw new Error("the workerd under callgrind was not found");
@@ -87,8 +93,9 @@ async function withWorker<T>(config: string, variables: Record<string, string>, 
   }
 }
 
-/** Millions of instructions per call of `one`, after a warm-up. */
+/** Millions of instructions per call of `one`, after a warm-up (NaN for a path not chosen). */
 async function perTurn(pid: number, name: string, one: (index: number) => Promise<void>): Promise<number> {
+  if (only && !only.includes(name)) return NaN;
   for (let index = 0; index < 20; index += 1) await one(index);
   if (dumpFolder) execFileSync("callgrind_control", ["--zero", String(pid)]);
   const before = instructions(pid);
@@ -123,12 +130,18 @@ it(`instructions per turn in the gateway's workerd (${turns} turns per path)`, {
     ] as const) {
       const conversation = new SocketConversation("bench", `${sessionId}-${rows.length}`, loadCaptures(projectRoot), "bench");
       const client = await connectResponsesSocket(`${url.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
-      rows.push([name, await perTurn(pid, `session-socket-${rows.length}`, socketSessionTurns(client, conversation))]);
+      rows.push([name, await perTurn(pid, url === gateway.directUrl ? "session-socket" : "session-socket-entry", socketSessionTurns(client, conversation))]);
       await client.close();
     }
-  }, true);
+  }, { withoutDatabase: true, directSocket: true });
+
+  // With D1, which Miniflare runs in the same process: a usage row per turn, and the local
+  // simulator's SQLite work for it (on Cloudflare, D1's servers do that work).
+  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
+    rows.push(["gateway with D1 in the same process, session turn over HTTP", await perTurn(pid, "session-http-d1", codexSessionTurns(`${gateway.url}/v1/responses`, codex, `${sessionId}-d1`))]);
+  });
 
   const lines = [`\nInstructions per turn in workerd (callgrind, all threads; ${turns} turns each after 20; millions):`];
-  for (const [name, count] of rows) lines.push(`  ${count.toFixed(2).padStart(6)}  ${name}`);
+  for (const [name, count] of rows) if (!Number.isNaN(count)) lines.push(`  ${count.toFixed(2).padStart(6)}  ${name}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 });
