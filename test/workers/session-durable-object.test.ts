@@ -132,9 +132,12 @@ describe("chains: several conversations under one session id", () => {
     for (let index = 0; index < 9; index += 1) firsts.push(await turn(session, [user(`conversation ${index}`)]));
     expect(firsts.at(-1)!.chains).toBe("8");
     const stub = await stubFor(session);
-    const stored = await runInDurableObject(stub, (instance) => instance.store.headers().map((header) => header.id).sort());
-    expect(stored).not.toContain("c1");
-    expect(stored).toHaveLength(8);
+    // The last turn's storage write runs just after its terminal event has gone out.
+    await vi.waitFor(async () => {
+      const stored = await runInDurableObject(stub, (instance) => instance.store.headers().map((header) => header.id).sort());
+      expect(stored).not.toContain("c1");
+      expect(stored).toHaveLength(8);
+    });
     // The evicted conversation starts over; a kept one continues.
     const evicted = await turn(session, [user("conversation 0"), ...firsts[0]!.body.output, user("more")]);
     expect(evicted.mode).toBe("full");
