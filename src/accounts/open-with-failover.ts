@@ -16,8 +16,8 @@ export interface OpenOptions {
   services: AccountServices;
   log: RequestLog;
   body: Record<string, unknown>;
-  /** The client's JSON text, forwarded untouched when nothing needs changing. */
-  text: string;
+  /** The client's JSON (its text, or its bytes as received), forwarded untouched when nothing needs changing. */
+  original: string | Uint8Array;
   headers: Headers;
   signal?: AbortSignal | undefined;
   /** Hold until the first output even with a single account (Anthropic clients want HTTP errors). */
@@ -37,7 +37,7 @@ export async function openWithFailover(options: OpenOptions): Promise<UpstreamSt
       const upstream = services.upstreamFor(candidate.account);
       const opened = await openResponsesStream(
         upstream,
-        { body: prepareRequestBody(upstream.kind, body, options.text, candidate.upstreamModel), headers: options.headers },
+        { body: prepareRequestBody(upstream.kind, body, options.original, candidate.upstreamModel), headers: options.headers },
         { idleTimeoutMs: configuration.streamIdleTimeoutMs, signal: options.signal },
       );
       log.upstreamStatus = opened.status;

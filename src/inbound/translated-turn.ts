@@ -42,7 +42,7 @@ export async function openTranslatedTurn(context: Context<GatewayEnv>, request: 
     services: context.get("services"),
     log,
     body: request,
-    text: body,
+    original: body,
     headers: pickForwardedRequestHeaders(context.req.raw.headers),
     signal: context.req.raw.signal,
     alwaysHold: true,

@@ -15,8 +15,8 @@ export type UpstreamPath = "/responses" | "/responses/compact" | "/models";
 
 export interface UpstreamCall {
   method: "GET" | "POST";
-  /** JSON text, already prepared for this upstream (see `prepareRequestBody`). */
-  body?: string;
+  /** JSON, already prepared for this upstream (see `prepareRequestBody`): text, or the client's bytes as received. */
+  body?: string | Uint8Array;
   /** Client headers that may be forwarded (see `pickForwardedRequestHeaders`). */
   headers: Headers;
   /** Query string to pass on, e.g. `?client_version=…` for `/models`. */
@@ -138,10 +138,10 @@ export function prepareRequestObject(kind: UpstreamKind, body: Record<string, un
  * (docs/protocol.md §4), and an alias becomes the account's own model name. The client's text is
  * forwarded untouched when nothing changes, so a multi-megabyte history is not re-serialised.
  */
-export function prepareRequestBody(kind: UpstreamKind, body: Record<string, unknown>, originalText: string, model?: string): string {
+export function prepareRequestBody(kind: UpstreamKind, body: Record<string, unknown>, original: string | Uint8Array, model?: string): string | Uint8Array {
   const needsStream = body.stream !== true;
   const needsStoreFalse = kind === "chatgpt" && body.store !== false;
   const needsModel = model !== undefined && model !== body.model;
-  if (!needsStream && !needsStoreFalse && !needsModel) return originalText;
+  if (!needsStream && !needsStoreFalse && !needsModel) return original;
   return JSON.stringify({ ...prepareRequestObject(kind, body, model), stream: true });
 }

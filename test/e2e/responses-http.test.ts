@@ -275,6 +275,15 @@ describe("routes", () => {
   });
 });
 
+it("a stateless body that needs no change goes upstream as its own bytes (spacing and non-ASCII text kept)", async () => {
+  const text = `{ "model": "gpt-5.5",\n  "stream": true,  "input": "h\u00e9llo \u2014 \u2603 caf\u00e9" }`;
+  const response = await fetch(`${gateway.url}/v1/responses`, { method: "POST", headers: { authorization: `Bearer ${gatewayKey}`, "content-type": "application/json" }, body: text });
+  expect((await readSse(response)).at(-1)!.event).toBe("response.completed");
+  const received = upstream.requests.at(-1)!;
+  expect(received.bytes).toBe(new TextEncoder().encode(text).length);
+  expect(received.body.input).toBe("h\u00e9llo \u2014 \u2603 caf\u00e9");
+});
+
 describe("captured Codex requests, stateless (session headers removed)", () => {
   const fixtures = new URL("../fixtures/clients/", import.meta.url);
   const files = readdirSync(fixtures).filter((name) => /^codex-http-.*\.json$/.test(name));

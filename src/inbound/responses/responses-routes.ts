@@ -38,19 +38,19 @@ async function createResponse(context: Context<GatewayEnv>): Promise<Response> {
   const headerSession = sessionIdFromHeaders(context.req.raw.headers);
   if (sessions && headerSession) return forwardToSession(context, sessions, headerSession, context.req.raw.body);
 
-  const { body, text } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
+  const { body, text, bytes } = await readJsonBody(context.req.raw, configuration.maxBodyBytes);
   const request = parseCreateResponseRequest(body);
   log.model = request.model;
   assertModelAllowed(context.get("caller"), request.model);
   const bodySession = sessionIdFromBody(body);
-  if (sessions && bodySession) return forwardToSession(context, sessions, bodySession, text);
+  if (sessions && bodySession) return forwardToSession(context, sessions, bodySession, bytes ?? text);
 
   const opened = await openWithFailover({
     configuration,
     services: context.get("services"),
     log,
     body,
-    text,
+    original: bytes ?? text,
     headers: pickForwardedRequestHeaders(context.req.raw.headers),
     signal: context.req.raw.signal,
   });

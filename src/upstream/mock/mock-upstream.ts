@@ -22,9 +22,10 @@ export function createMockUpstream(): ResponsesUpstream {
     secrets: [],
     async send(path: UpstreamPath, call: UpstreamCall): Promise<Response> {
       if (path === "/models") return Response.json(modelList());
-      const body = parseBody(call.body);
+      const text = typeof call.body === "string" || call.body === undefined ? call.body : new TextDecoder().decode(call.body);
+      const body = parseBody(text);
       if (path === "/responses/compact") return Response.json(compactResponse(body));
-      return streamResponse(body, call.body ?? "");
+      return streamResponse(body, text ?? "");
     },
     async openSocket(): Promise<ResponsesSocket> {
       return new MockResponsesSocket();
