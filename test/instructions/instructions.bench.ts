@@ -29,7 +29,7 @@ import { codexSessionTurns, socketSessionTurns } from "../bench/session-turns";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 const turns = Number(process.env.BENCH_INSTRUCTIONS_TURNS ?? 40);
-/** BENCH_INSTRUCTIONS_ONLY=session-http,floor-session: only the paths named (as their dumps are). */
+/** BENCH_INSTRUCTIONS_ONLY=session-http,floor-session: only the paths named (as their dumps are; see `paths`). */
 const only = process.env.BENCH_INSTRUCTIONS_ONLY?.split(",");
 const dumpFolder = process.env.BENCH_INSTRUCTIONS_DUMP ? resolve(process.env.BENCH_INSTRUCTIONS_DUMP) : undefined;
 let upstream: FakeUpstream;
@@ -93,9 +93,8 @@ async function withWorker<T>(config: string, variables: Record<string, string>, 
   }
 }
 
-/** Millions of instructions per call of `one`, after a warm-up (NaN for a path not chosen). */
+/** Millions of instructions per call of `one`, after a warm-up. */
 async function perTurn(pid: number, name: string, one: (index: number) => Promise<void>): Promise<number> {
-  if (only && !only.includes(name)) return NaN;
   for (let index = 0; index < 20; index += 1) await one(index);
   if (dumpFolder) execFileSync("callgrind_control", ["--zero", String(pid)]);
   const before = instructions(pid);
@@ -105,43 +104,49 @@ async function perTurn(pid: number, name: string, one: (index: number) => Promis
   return ((dumpFolder ? after : after - before) / turns) / 1e6;
 }
 
+interface MeasuredPath {
+  /** As BENCH_INSTRUCTIONS_ONLY names it, and its dump. */
+  name: string;
+  label: string;
+  config: string;
+  options?: MiniflareOptions;
+  /** What one turn is, given the Worker's addresses. */
+  turn(gateway: MiniflareGateway): Promise<(index: number) => Promise<void>>;
+}
+
 it(`instructions per turn in the gateway's workerd (${turns} turns per path)`, { timeout: 1_800_000 }, async () => {
   const { body: codex } = capturedRequest("codex-http-turn1-request.json");
   const { prompt_cache_key: _key, ...stateless } = codex;
-  const rows: [string, number][] = [];
   const sessionId = `instructions-${Date.now()}`;
-
-  await withWorker("../bench/floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, async (gateway, pid) => {
-    rows.push(["floor: a Worker watching its stream (stateless body)", await perTurn(pid, "floor-watching", async () => {
-      await postTurn(`${gateway.url}/watching/v1/responses`, { ...stateless, stream: true }, {});
-    })]);
-    rows.push(["floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns)", await perTurn(pid, "floor-session", codexSessionTurns(`${gateway.url}/via-socket/v1/responses`, codex, `${sessionId}-floor`))]);
-  });
-
+  const floor = "../bench/floor/wrangler.toml";
+  const gatewayConfig = "../../wrangler.toml";
+  // The gateway without D1 (see the top), and the client's sockets on its own socket, as deployed.
+  const gatewayOnly: MiniflareOptions = { withoutDatabase: true, directSocket: true };
+  const socketTurns = async (url: string, name: string) => {
+    const conversation = new SocketConversation("bench", `${sessionId}-${name}`, loadCaptures(projectRoot), "bench");
+    return socketSessionTurns(await connectResponsesSocket(`${url.replace(/^http/, "ws")}/v1/responses`, conversation.headers), conversation);
+  };
+  const paths: MeasuredPath[] = [
+    { name: "floor-watching", label: "floor: a Worker watching its stream (stateless body)", config: floor, turn: async (worker) => async () => void (await postTurn(`${worker.url}/watching/v1/responses`, { ...stateless, stream: true }, {})) },
+    { name: "floor-session", label: "floor: a session's least (Worker + DO relaying an upstream WebSocket, Codex-like turns)", config: floor, turn: async (worker) => codexSessionTurns(`${worker.url}/via-socket/v1/responses`, codex, `${sessionId}-floor`) },
+    { name: "stateless", label: "gateway, stateless Responses", config: gatewayConfig, options: gatewayOnly, turn: async (worker) => async () => void (await postTurn(`${worker.url}/v1/responses`, { ...stateless, stream: true }, {})) },
+    { name: "session-http", label: "gateway, session turn over HTTP (Codex-like, delta)", config: gatewayConfig, options: gatewayOnly, turn: async (worker) => codexSessionTurns(`${worker.url}/v1/responses`, codex, `${sessionId}-http`) },
+    { name: "session-socket", label: "gateway, session turn over a client WebSocket (chained; as deployed: not deflated)", config: gatewayConfig, options: gatewayOnly, turn: (worker) => socketTurns(worker.directUrl!, "socket") },
+    { name: "session-socket-entry", label: "the same through Miniflare's entry Worker (which deflates every event)", config: gatewayConfig, options: gatewayOnly, turn: (worker) => socketTurns(worker.url, "socket-entry") },
+    // With D1, which Miniflare runs in the same process: a usage row per turn, and the local
+    // simulator's SQLite work for it (on Cloudflare, D1's servers do that work).
+    { name: "session-http-d1", label: "gateway with D1 in the same process, session turn over HTTP", config: gatewayConfig, turn: async (worker) => codexSessionTurns(`${worker.url}/v1/responses`, codex, `${sessionId}-d1`) },
+  ];
   const variables = { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: "sk-bench" };
-  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
-    rows.push(["gateway, stateless Responses", await perTurn(pid, "stateless", async () => {
-      await postTurn(`${gateway.url}/v1/responses`, { ...stateless, stream: true }, {});
-    })]);
-    rows.push(["gateway, session turn over HTTP (Codex-like, delta)", await perTurn(pid, "session-http", codexSessionTurns(`${gateway.url}/v1/responses`, codex, `${sessionId}-http`))]);
-    for (const [name, url] of [
-      ["gateway, session turn over a client WebSocket (chained; as deployed: not deflated)", gateway.directUrl!],
-      ["the same through Miniflare's entry Worker (which deflates every event)", gateway.url],
-    ] as const) {
-      const conversation = new SocketConversation("bench", `${sessionId}-${rows.length}`, loadCaptures(projectRoot), "bench");
-      const client = await connectResponsesSocket(`${url.replace(/^http/, "ws")}/v1/responses`, conversation.headers);
-      rows.push([name, await perTurn(pid, url === gateway.directUrl ? "session-socket" : "session-socket-entry", socketSessionTurns(client, conversation))]);
-      await client.close();
-    }
-  }, { withoutDatabase: true, directSocket: true });
-
-  // With D1, which Miniflare runs in the same process: a usage row per turn, and the local
-  // simulator's SQLite work for it (on Cloudflare, D1's servers do that work).
-  await withWorker("../../wrangler.toml", variables, async (gateway, pid) => {
-    rows.push(["gateway with D1 in the same process, session turn over HTTP", await perTurn(pid, "session-http-d1", codexSessionTurns(`${gateway.url}/v1/responses`, codex, `${sessionId}-d1`))]);
-  });
+  const rows: [string, number][] = [];
+  // Each path in a workerd of its own: work an earlier path left behind (idle alarms, a major
+  // garbage collection of its sessions) once counted 22 M a turn into the next.
+  for (const path of paths) {
+    if (only && !only.includes(path.name)) continue;
+    rows.push([path.label, await withWorker(path.config, variables, async (worker, pid) => perTurn(pid, path.name, await path.turn(worker)), path.options)]);
+  }
 
   const lines = [`\nInstructions per turn in workerd (callgrind, all threads; ${turns} turns each after 20; millions):`];
-  for (const [name, count] of rows) if (!Number.isNaN(count)) lines.push(`  ${count.toFixed(2).padStart(6)}  ${name}`);
+  for (const [name, count] of rows) lines.push(`  ${count.toFixed(2).padStart(6)}  ${name}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 });
