@@ -2,7 +2,7 @@
 // callgrind, for the session turns and the floors beside them. A count does not move with a busy
 // or a faster machine as CPU time does (the CPU bench's ±0.5 ms), so a change of a few percent in
 // one part of a turn shows here where it is lost in noise there. It is slow (the workerd under
-// valgrind runs ~50× slower; ~2 minutes in all) and needs valgrind, so `npm run bench` does not run it.
+// valgrind runs ~50× slower; ~3 minutes in all) and needs valgrind, so `npm run bench` does not run it.
 //
 // Each path: a workerd under callgrind, 20 turns to warm up, then BENCH_INSTRUCTIONS_TURNS (40)
 // measured turns, the counts of all its threads read with `callgrind_control -e` before and
