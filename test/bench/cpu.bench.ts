@@ -8,11 +8,11 @@
 // floor/pass-through-worker.ts). The gateway runs without its D1 database (see below why), then with it.
 import Anthropic from "@anthropic-ai/sdk";
 import type { MessageParam } from "@anthropic-ai/sdk/resources/messages";
-import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { capturedRequest, postTurn } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import { processIdsWhere, processStat } from "../support/processes";
 import { startInMiniflare, type MiniflareGateway, type MiniflareOptions } from "../support/start-miniflare";
 import { connectResponsesSocket } from "../support/ws-client";
 import { loadCaptures, SocketConversation } from "../scale/codex-conversation";
@@ -29,28 +29,18 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-/** The workerd processes this process started since `before` (Miniflare runs one per instance). */
+/** The workerd processes this process started (Miniflare runs one per instance). */
 function workerdPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (command.startsWith("workerd") && Number(fields[1]) === process.pid) pids.add(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
+  return processIdsWhere((pid) => {
+    const { command, fields } = processStat(pid);
+    return command.startsWith("workerd") && Number(fields[1]) === process.pid;
+  });
 }
 
 const ticksPerSecond = 100;
 
 function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const { fields } = processStat(pid);
   // utime and stime are fields 14 and 15 of stat (11 and 12 after the command).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }

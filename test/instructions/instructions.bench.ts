@@ -14,7 +14,7 @@
 // are repeatable for the floors (the same to 0.01 M), but the gateway's move by ~5% between runs
 // (~10% with the machine loaded): timers, and when V8 collects garbage, follow the clock.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, it } from "vitest";
 import { capturedRequest, postTurn } from "../support/codex-like";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
+import { processIdsWhere } from "../support/processes";
 import { startInMiniflare, type MiniflareGateway, type MiniflareOptions } from "../support/start-miniflare";
 import { connectResponsesSocket } from "../support/ws-client";
 import { loadCaptures, SocketConversation } from "../scale/codex-conversation";
@@ -60,17 +61,10 @@ afterAll(async () => {
 
 /** The valgrind processes running a workerd (valgrind runs the program in its own process). */
 function callgrindPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (command.includes("--tool=callgrind") && command.includes("workerd")) pids.add(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
+  return processIdsWhere((pid) => {
+    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return command.includes("--tool=callgrind") && command.includes("workerd");
+  });
 }
 
 /** Instructions run so far by every thread of the process. */
@@ -101,7 +95,7 @@ async function perTurn(pid: number, name: string, one: (index: number) => Promis
   for (let index = 0; index < turns; index += 1) await one(20 + index);
   const after = instructions(pid);
   if (dumpFolder) execFileSync("callgrind_control", [`--dump=${name}`, String(pid)]);
-  return ((dumpFolder ? after : after - before) / turns) / 1e6;
+  return (after - before) / turns / 1e6;
 }
 
 interface MeasuredPath {
